@@ -1,0 +1,103 @@
+"""The registry of checks (SPEC §5), as data.
+
+Each entry names the module and function that computes a check, so adding a
+check is adding a module ``audit/checks/<id>.py`` with one public function
+``check_…(logs, *, thresholds=None, **options) -> DataFrame`` (the findings)
+and a ``summarize(findings) -> dict`` giving the key figures of
+``summary.json``.  A check whose module is not there yet is reported as
+``not_run`` in the summary, never silently dropped.
+"""
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+from typing import Callable
+
+from audit import _messages as msg
+from audit.exceptions import AuditError
+
+
+@dataclass(frozen=True)
+class CheckSpec:
+    """One check: its id, article, level and where its code lives."""
+
+    id: str
+    article: int
+    level: str
+    module: str
+    function: str
+    options: dict = field(default_factory=dict)
+
+    def _module(self):
+        try:
+            return importlib.import_module(f"audit.checks.{self.module}")
+        except ModuleNotFoundError as exc:
+            if exc.name == f"audit.checks.{self.module}":
+                return None
+            raise
+
+    @property
+    def available(self) -> bool:
+        mod = self._module()
+        return mod is not None and hasattr(mod, self.function)
+
+    @property
+    def func(self) -> Callable:
+        return getattr(self._module(), self.function)
+
+    @property
+    def summarize(self) -> Callable:
+        return getattr(self._module(), "summarize")
+
+
+CHECKS: tuple[CheckSpec, ...] = (
+    CheckSpec("art12.minimum_wage", 12, "worker-week", "art12_minimum_wage", "check_minimum_wage",
+              {"time_base": "online"}),
+    CheckSpec("art12.minimum_wage_engaged", 12, "worker-week", "art12_minimum_wage",
+              "check_minimum_wage", {"time_base": "engaged"}),
+    CheckSpec("art12.payment_timeliness", 12, "payout", "art12_payment_timeliness",
+              "check_payment_timeliness"),
+    CheckSpec("art12.deductions", 12, "worker-month", "art12_deductions", "check_deductions"),
+    CheckSpec("art13.holiday_premium", 13, "platform", "art13_premium", "check_premium",
+              {"kind": "holiday"}),
+    CheckSpec("art13.weather_premium", 13, "platform", "art13_premium", "check_premium",
+              {"kind": "weather"}),
+    CheckSpec("art14.daily_hours", 14, "worker-day", "art14_daily_hours", "check_daily_hours"),
+    CheckSpec("art14.continuous_work", 14, "worker-day", "art14_continuous_work",
+              "check_continuous_work"),
+    CheckSpec("art14.weekly_rest", 14, "worker-week", "art14_weekly_rest", "check_weekly_rest"),
+    CheckSpec("art14.weekly_hours", 14, "worker-week", "art14_weekly_hours", "check_weekly_hours"),
+    CheckSpec("art19.late_rate", 19, "platform", "art19_late_rate", "check_late_rate"),
+    CheckSpec("art19.deadline_percentile", 19, "platform", "art19_deadline_percentile",
+              "check_deadline_percentile"),
+    CheckSpec("art19.required_speed", 19, "platform", "art19_required_speed", "check_required_speed"),
+    CheckSpec("art19.deadline_ratchet", 19, "platform", "art19_deadline_ratchet",
+              "check_deadline_ratchet"),
+    CheckSpec("art19.penalty_intensity", 19, "worker-week", "art19_penalty_intensity",
+              "check_penalty_intensity"),
+    CheckSpec("art19.pay_opacity", 19, "platform", "art19_pay_opacity", "check_pay_opacity"),
+    CheckSpec("art19.take_rate", 19, "platform", "art19_take_rate", "check_take_rate"),
+    CheckSpec("art19.pay_rule_change", 19, "platform", "art19_pay_rule_change",
+              "check_pay_rule_change"),
+    CheckSpec("art10.group_disparity", 10, "group", "art10_group_disparity", "check_group_disparity"),
+)
+
+CHECK_IDS = tuple(c.id for c in CHECKS)
+
+
+def select_checks(names: str | list[str] | None) -> tuple[CheckSpec, ...]:
+    """Checks chosen by id or prefix (``art12``, ``art14.daily_hours``); all when None."""
+    if names is None:
+        return CHECKS
+    if isinstance(names, str):
+        names = [n for n in names.split(",") if n.strip()]
+    chosen: list[CheckSpec] = []
+    for name in (n.strip() for n in names):
+        hits = [c for c in CHECKS if c.id == name or c.id.startswith(name + ".")]
+        if not hits:
+            raise AuditError(msg.UNKNOWN_CHECK.format(name=name, known=", ".join(CHECK_IDS)))
+        chosen.extend(h for h in hits if h not in chosen)
+    return tuple(c for c in CHECKS if c in chosen)
+
+
+__all__ = ["CHECKS", "CHECK_IDS", "CheckSpec", "select_checks"]

@@ -1,0 +1,166 @@
+"""Mapping profiles: read a platform's own export without editing it.
+
+A profile is a TOML file.  Every key is optional::
+
+    name = "example-platform"
+    description = "What export this reads"
+    timezone = "Asia/Shanghai"   # zone of timestamps written without one
+    year = 2025                  # for MM-DD HH:MM timestamps (unit "mmdd")
+    region = "shijiazhuang"      # default region for orders without one
+
+    [files]                      # file stems in a run folder, per table
+    orders = "waybills"
+
+    [orders.columns]             # canonical name = "export column"
+    order_id = "订单编号"
+    pay = "骑手收入(分)"
+
+    [orders.units]               # fen|cent|jiao|yuan, m|km|miles, epoch_s|epoch_ms|mmdd|datetime
+    pay = "fen"
+    accepted_at = "epoch_s"
+
+    [orders.defaults]            # a constant for a column the export lacks
+    platform = "example"
+
+    [orders.values.status]       # export value = canonical value
+    "已完成" = "completed"
+    "已取消" = "cancelled"
+
+    [orders.options]
+    zero_missing = ["picked_up_at"]   # epoch 0 means missing
+
+Profiles shipped with the package live beside this module and are named by
+their stem (``gigaudit profiles`` lists them); any other profile is a path.
+"""
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+import pandas as pd
+
+from audit import _messages as msg
+from audit.exceptions import InputError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+_MONEY = ("yuan", "cny", "fen", "cent", "jiao")
+_DIST = ("km", "m", "mi", "miles", "mile")
+_TIME = ("datetime", "epoch_s", "epoch_ms", "mmdd")
+KNOWN_UNITS = _MONEY + _DIST + _TIME
+_TABLES = ("orders", "sessions", "workers", "payouts", "weather")
+
+
+@dataclass
+class Profile:
+    """A parsed mapping profile (see the module docstring for the format)."""
+
+    name: str = "canonical"
+    description: str = "gigaudit's canonical layout (SPEC §3)"
+    timezone: str = "Asia/Shanghai"
+    year: int | None = None
+    region: str | None = None
+    files: dict[str, str] = field(default_factory=dict)
+    tables: dict[str, dict] = field(default_factory=dict)
+    source: str = "<default>"
+
+    @classmethod
+    def default(cls) -> "Profile":
+        return cls()
+
+    # -- look-ups ---------------------------------------------------------
+    def _t(self, table: str) -> dict:
+        return self.tables.get(table, {})
+
+    def unit(self, table: str, column: str) -> str | None:
+        return self._t(table).get("units", {}).get(column)
+
+    def source_name(self, table: str, column: str) -> str:
+        """The export's name for a canonical column (for messages)."""
+        src = self._t(table).get("columns", {}).get(column)
+        return f"{src} (→ {column})" if src else column
+
+    def zero_missing(self, table: str, column: str) -> bool:
+        return column in self._t(table).get("options", {}).get("zero_missing", [])
+
+    # -- application ----------------------------------------------------
+    def apply(self, raw: pd.DataFrame, table: str) -> pd.DataFrame:
+        """Rename, fill defaults and map values; the result has canonical names."""
+        spec = self._t(table)
+        cols = spec.get("columns", {})
+        df = raw
+        if cols:
+            # canonical = source; a source absent from the file is reported by
+            # the missing-column check under its export name (source_name).
+            rename = {src: canon for canon, src in cols.items() if src in raw.columns}
+            df = raw.drop(columns=[c for c in cols if c in raw.columns and c not in rename.values()
+                                   and c not in rename]).rename(columns=rename)
+        defaults = dict(spec.get("defaults", {}))
+        if table == "orders" and self.region and "region" not in defaults:
+            defaults["region"] = self.region
+        if defaults:
+            df = df.copy()
+            for col, value in defaults.items():
+                if col in df.columns:
+                    df[col] = df[col].where(df[col].notna(), value)
+                else:
+                    df[col] = value
+        for col, mapping in spec.get("values", {}).items():
+            if col in df.columns:
+                df = df.copy() if df is raw else df
+                df[col] = df[col].replace({str(k): v for k, v in mapping.items()})
+        return df
+
+
+def builtin_profiles() -> dict[str, Path]:
+    """Profiles shipped with the package, by name."""
+    root = resources.files("audit.profiles")
+    return {Path(p.name).stem: Path(str(p)) for p in root.iterdir() if p.name.endswith(".toml")}
+
+
+def load_profile(path_or_name: str | Path | None) -> Profile:
+    """Read a mapping profile from a path or a built-in name.
+
+    Raises
+    ------
+    InputError
+        The profile is missing, is not valid TOML, or names an unknown unit.
+    """
+    if path_or_name is None:
+        return Profile.default()
+    path = Path(path_or_name)
+    if not path.is_file():
+        builtin = builtin_profiles()
+        if str(path_or_name) in builtin:
+            path = builtin[str(path_or_name)]
+        else:
+            raise InputError(msg.PROFILE_NOT_FOUND.format(path=path_or_name))
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise InputError(msg.PROFILE_INVALID.format(path=path, error=str(exc).splitlines()[0])) from None
+    tables = {t: data[t] for t in _TABLES if isinstance(data.get(t), dict)}
+    year = data.get("year")
+    for table, spec in tables.items():
+        for column, unit in spec.get("units", {}).items():
+            if unit not in KNOWN_UNITS:
+                raise InputError(msg.PROFILE_UNKNOWN_UNIT.format(
+                    path=path, unit=unit, table=table, column=column, known=", ".join(KNOWN_UNITS)))
+            if unit == "mmdd" and year is None:
+                raise InputError(msg.PROFILE_NEEDS_YEAR.format(path=path, table=table, column=column,
+                                                                unit=unit))
+    return Profile(
+        name=str(data.get("name", path.stem)),
+        description=str(data.get("description", "")),
+        timezone=str(data.get("timezone", "Asia/Shanghai")),
+        year=int(year) if year is not None else None,
+        region=data.get("region"),
+        files=dict(data.get("files", {})),
+        tables=tables,
+        source=str(path),
+    )

@@ -1,0 +1,213 @@
+"""Run the checks on a platform's logs and write the outputs (SPEC §6)."""
+from __future__ import annotations
+
+import json
+import math
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from audit import __version__
+from audit.checks import CheckSpec, select_checks
+from audit.findings import FINDINGS_COLUMNS, NOT_RUN, empty_findings
+from audit.ingest import REJECTED_COLUMNS
+from audit.logs import AuditLogs, load_logs
+from audit.rules import rule_tables, rules_version, thresholds as rule_thresholds
+
+NOT_IMPLEMENTED = "not implemented in gigaudit {version}"
+
+
+@dataclass
+class AuditResult:
+    """What an audit produced: findings, summary and the logs it read.
+
+    Attributes
+    ----------
+    findings : DataFrame
+        Every check's findings with the SPEC §6 columns first, then each
+        check's evidence columns (NaN where a check has none).
+    summary : dict
+        The content of ``summary.json``.
+    logs : AuditLogs
+        The validated inputs (``logs.rejected`` are the rejected rows).
+    by_check : dict of DataFrame
+        Each check's own findings frame, with its evidence columns.
+    """
+
+    findings: pd.DataFrame
+    summary: dict
+    logs: AuditLogs
+    by_check: dict[str, pd.DataFrame] = field(default_factory=dict)
+    lang: str = "zh"
+
+    def check(self, check_id: str) -> pd.DataFrame:
+        """One check's findings with its evidence columns."""
+        return self.by_check[check_id]
+
+    def summary_table(self) -> pd.DataFrame:
+        """One row per check: status, n and its key figures."""
+        rows = []
+        for cid, s in self.summary["checks"].items():
+            figures = {k: v for k, v in s.items() if k not in ("status", "n")}
+            rows.append({"check": cid, "status": s["status"], "n": s.get("n"),
+                         "figures": "; ".join(f"{k}={v}" for k, v in figures.items())})
+        return pd.DataFrame(rows)
+
+    def _repr_html_(self) -> str:
+        head = (f"<p><b>gigaudit {self.summary['gigaudit_version']}</b> — "
+                f"{self.summary['rows']['orders_read']:,} orders read, "
+                f"{self.summary['rows']['rejected']:,} rows rejected</p>")
+        return head + self.summary_table().to_html(index=False)
+
+    def write(self, out: str | Path) -> Path:
+        """Write findings.csv, summary.json, rejected_rows.csv and report.md into ``out``."""
+        from audit.report import write_report_md
+
+        out = Path(out)
+        out.mkdir(parents=True, exist_ok=True)
+        write_findings_csv(self.findings, out / "findings.csv")
+        (out / "summary.json").write_text(dumps_summary(self.summary), encoding="utf-8")
+        rej = self.logs.rejected if len(self.logs.rejected) else pd.DataFrame(columns=REJECTED_COLUMNS)
+        rej.to_csv(out / "rejected_rows.csv", index=False, lineterminator="\n")
+        write_report_md(self, out / "report.md", lang=self.lang)
+        return out
+
+
+def run_audit(source: str | Path | AuditLogs | None = None, *, orders=None, sessions=None,
+              workers=None, payouts=None, weather=None, profile=None, region: str | None = None,
+              checks: str | list[str] | None = None, thresholds: dict | None = None,
+              lang: str = "zh", out: str | Path | None = None, progress: bool | None = None
+              ) -> AuditResult:
+    """Audit one platform's logs.
+
+    Parameters
+    ----------
+    source : folder, AuditLogs, optional
+        A folder of canonical files (SPEC §7) or logs already loaded.
+    orders, sessions, workers, payouts, weather : path or DataFrame, optional
+        Tables given one by one (see :func:`audit.load_logs`).
+    profile : path or name, optional
+        Mapping profile of the export.
+    region : str, optional
+        Default region for orders without one.
+    checks : str or list of str, optional
+        Check ids or article prefixes (``"art12,art14.daily_hours"``); all by default.
+    thresholds : dict, optional
+        Overrides of the rules table's default thresholds (recorded in the summary).
+    lang : {"zh", "en"}
+        Language of the report.
+    out : path, optional
+        Write the outputs there.
+    progress : bool, optional
+        Show a progress bar (default: only on a terminal).
+
+    Returns
+    -------
+    AuditResult
+    """
+    logs = source if isinstance(source, AuditLogs) else load_logs(
+        source, orders=orders, sessions=sessions, workers=workers, payouts=payouts,
+        weather=weather, profile=profile, region=region)
+    specs = select_checks(checks)
+    limits = {**rule_thresholds(), **(thresholds or {})}
+    by_check: dict[str, pd.DataFrame] = {}
+    summaries: dict[str, dict] = {}
+    show = sys.stderr.isatty() if progress is None else progress
+    bar = _progress(specs, show)
+    for spec in bar:
+        if hasattr(bar, "set_description"):
+            bar.set_description(spec.id)
+        if not spec.available:
+            summaries[spec.id] = {"status": NOT_RUN, "n": 0,
+                                  "reason": NOT_IMPLEMENTED.format(version=__version__)}
+            continue
+        found = _run_one(spec, logs, limits)
+        by_check[spec.id] = found
+        summaries[spec.id] = spec.summarize(found)
+    findings = _combine(by_check, specs)
+    summary = build_summary(logs, summaries, limits)
+    result = AuditResult(findings, summary, logs, by_check, lang)
+    if out is not None:
+        result.write(out)
+    return result
+
+
+def _run_one(spec: CheckSpec, logs: AuditLogs, limits: dict) -> pd.DataFrame:
+    found = spec.func(logs, thresholds=limits, **spec.options)
+    missing = [c for c in FINDINGS_COLUMNS if c not in found.columns]
+    if missing:  # a programming error in a check, not a user error
+        raise RuntimeError(f"{spec.id} returned findings without {missing}")
+    return found
+
+
+def _progress(items, show: bool):
+    if not show:
+        return items
+    try:
+        from tqdm import tqdm
+    except ImportError:  # pragma: no cover
+        return items
+    return tqdm(items, unit="check", leave=False)
+
+
+def _combine(by_check: dict[str, pd.DataFrame], specs) -> pd.DataFrame:
+    frames = [by_check[s.id] for s in specs if s.id in by_check and len(by_check[s.id])]
+    if not frames:
+        return empty_findings()
+    order = {s.id: i for i, s in enumerate(specs)}
+    allf = pd.concat(frames, ignore_index=True, sort=False)
+    allf["_o"] = allf["check"].map(order)
+    allf = allf.sort_values(["_o", "subject", "period_start", "metric"], kind="stable",
+                            na_position="first").drop(columns="_o").reset_index(drop=True)
+    rest = [c for c in allf.columns if c not in FINDINGS_COLUMNS]
+    return allf[FINDINGS_COLUMNS + rest]
+
+
+def build_summary(logs: AuditLogs, checks: dict[str, dict], limits: dict) -> dict:
+    """The content of summary.json: run metadata and one object per check."""
+    start, end = logs.period
+    rows_read = {s.table: 0 for s in logs.sources}
+    for s in logs.sources:
+        rows_read[s.table] += s.rows_read
+    return {
+        "gigaudit_version": __version__,
+        "rules_version": rules_version(),
+        "rule_tables": rule_tables(),
+        "thresholds": {k: _plain(v) for k, v in sorted(limits.items())},
+        "profile": logs.profile.name,
+        "inputs": [s.as_dict() for s in logs.sources],
+        "rows": {"orders_read": int(rows_read.get("orders", 0)),
+                 "read": int(sum(rows_read.values())),
+                 "rejected": int(len(logs.rejected))},
+        "period": {"start": start.strftime("%Y-%m-%d"), "end": end.strftime("%Y-%m-%d")},
+        "time_base": "online" if logs.sessions is not None else "engaged (no sessions table)",
+        "checks": {k: {kk: _plain(vv) for kk, vv in v.items()} for k, v in checks.items()},
+    }
+
+
+def _plain(v):
+    """JSON-safe scalars: numpy → Python, NaN → None."""
+    if isinstance(v, dict):
+        return {k: _plain(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [_plain(x) for x in v]
+    if isinstance(v, (np.integer,)):
+        return int(v)
+    if isinstance(v, (np.floating, float)):
+        v = float(v)
+        return None if math.isnan(v) else v
+    if isinstance(v, np.bool_):
+        return bool(v)
+    return v
+
+
+def dumps_summary(summary: dict) -> str:
+    return json.dumps(_plain(summary), ensure_ascii=False, indent=2, allow_nan=False) + "\n"
+
+
+def write_findings_csv(findings: pd.DataFrame, path: Path) -> None:
+    """findings.csv: the SPEC §6 columns only, floats to 10 significant digits."""
+    findings[FINDINGS_COLUMNS].to_csv(path, index=False, float_format="%.10g", lineterminator="\n")
