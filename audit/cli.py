@@ -37,6 +37,8 @@ def _add_inputs(p: argparse.ArgumentParser) -> None:
         p.add_argument(f"--{table}", metavar="FILE", help=f"the {table} file")
     p.add_argument("--profile", metavar="MAPPING", help="mapping profile (TOML path or built-in name)")
     p.add_argument("--region", help="default region for orders without one (code, 中文名 or pinyin)")
+    p.add_argument("--holidays", metavar="FILE", help="holiday override file (CSV or TOML: date, "
+                                                      "is_holiday, name)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -136,7 +138,8 @@ def _cmd_run(args, folder) -> int:
         raise AuditError("give a folder (gigaudit run DIR --out OUT) or --orders FILE")
     t0 = time.perf_counter()
     result = run_audit(folder, **_inputs(args), profile=getattr(args, "profile", None),
-                       region=getattr(args, "region", None), checks=args.checks, lang=args.lang,
+                       region=getattr(args, "region", None), holidays=getattr(args, "holidays", None),
+                       checks=args.checks, lang=args.lang,
                        out=args.out)
     print(_DONE[args.lang].format(orders=result.summary["rows"]["orders_read"],
                                   rejected=result.summary["rows"]["rejected"],
@@ -149,7 +152,8 @@ def _cmd_validate(args) -> int:
 
     if args.dir is None and args.orders is None:
         raise AuditError("give a folder (gigaudit validate DIR) or --orders FILE")
-    logs = load_logs(args.dir, **_inputs(args), profile=args.profile, region=args.region)
+    logs = load_logs(args.dir, **_inputs(args), profile=args.profile, region=args.region,
+                     holidays=args.holidays)
     for s in logs.sources:
         print(_VALID[args.lang].format(table=s.table, file=s.path.name, read=s.rows_read,
                                        rejected=s.rows_rejected))

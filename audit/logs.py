@@ -31,6 +31,8 @@ class AuditLogs:
         What was read from each file (name, SHA-256, rows read and rejected).
     profile : Profile
         The mapping profile used.
+    holiday_overrides : path or DataFrame, optional
+        The user's holiday override file (:func:`audit.calendar.holiday_days`).
     """
 
     orders: pd.DataFrame
@@ -41,6 +43,7 @@ class AuditLogs:
     rejected: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=REJECTED_COLUMNS))
     sources: list[SourceFile] = field(default_factory=list)
     profile: Profile = field(default_factory=Profile.default)
+    holiday_overrides: object = None
     cache: dict = field(default_factory=dict, repr=False)
 
     def table(self, name: str) -> pd.DataFrame | None:
@@ -76,7 +79,7 @@ def find_table_file(folder: Path, stem: str) -> Path | None:
 
 def load_logs(folder: str | Path | None = None, *, orders=None, sessions=None, workers=None,
               payouts=None, weather=None, profile: str | Path | Profile | None = None,
-              region: str | None = None) -> AuditLogs:
+              region: str | None = None, holidays=None) -> AuditLogs:
     """Read and validate a platform's logs.
 
     Parameters
@@ -91,6 +94,9 @@ def load_logs(folder: str | Path | None = None, *, orders=None, sessions=None, w
         The mapping profile of the export.
     region : str, optional
         Default region for orders that have none (overrides the profile's).
+    holidays : path or DataFrame, optional
+        Holiday override file (adds or removes days; covers years the
+        calendar package does not).
 
     Returns
     -------
@@ -146,7 +152,8 @@ def load_logs(folder: str | Path | None = None, *, orders=None, sessions=None, w
     _resolve_regions(tables)
     rej_all = pd.concat([r for r in rejected if len(r)], ignore_index=True) if any(
         len(r) for r in rejected) else pd.DataFrame(columns=REJECTED_COLUMNS)
-    return AuditLogs(rejected=rej_all, sources=sources, profile=prof, **tables)
+    return AuditLogs(rejected=rej_all, sources=sources, profile=prof, holiday_overrides=holidays,
+                     **tables)
 
 
 def _resolve_regions(tables: dict) -> None:

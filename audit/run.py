@@ -78,7 +78,7 @@ class AuditResult:
 
 def run_audit(source: str | Path | AuditLogs | None = None, *, orders=None, sessions=None,
               workers=None, payouts=None, weather=None, profile=None, region: str | None = None,
-              checks: str | list[str] | None = None, thresholds: dict | None = None,
+              holidays=None, checks: str | list[str] | None = None, thresholds: dict | None = None,
               lang: str = "zh", out: str | Path | None = None, progress: bool | None = None
               ) -> AuditResult:
     """Audit one platform's logs.
@@ -93,6 +93,8 @@ def run_audit(source: str | Path | AuditLogs | None = None, *, orders=None, sess
         Mapping profile of the export.
     region : str, optional
         Default region for orders without one.
+    holidays : path or DataFrame, optional
+        Holiday override file (see :func:`audit.calendar.holiday_days`).
     checks : str or list of str, optional
         Check ids or article prefixes (``"art12,art14.daily_hours"``); all by default.
     thresholds : dict, optional
@@ -110,7 +112,7 @@ def run_audit(source: str | Path | AuditLogs | None = None, *, orders=None, sess
     """
     logs = source if isinstance(source, AuditLogs) else load_logs(
         source, orders=orders, sessions=sessions, workers=workers, payouts=payouts,
-        weather=weather, profile=profile, region=region)
+        weather=weather, profile=profile, region=region, holidays=holidays)
     specs = select_checks(checks)
     limits = {**rule_thresholds(), **(thresholds or {})}
     by_check: dict[str, pd.DataFrame] = {}
