@@ -300,7 +300,8 @@ def validate_table(raw: pd.DataFrame, spec: TableSpec | str, *, profile: Profile
     spec = TABLES[spec] if isinstance(spec, str) else spec
     profile = profile or Profile.default()
     df = profile.apply(raw, spec.name)
-    missing = [c for c in spec.required if c not in df.columns]
+    absent = set(profile.absent(spec.name))
+    missing = [c for c in spec.required if c not in df.columns and c not in absent]
     if missing:
         raise InputError(msg.MISSING_COLUMNS.format(
             path=file, columns=", ".join(profile.source_name(spec.name, c) for c in missing),
@@ -312,6 +313,12 @@ def validate_table(raw: pd.DataFrame, spec: TableSpec | str, *, profile: Profile
     out: dict[str, pd.Series] = {}
     for col in spec.columns:
         if col.name not in df.columns:
+            if col.name in absent:
+                out[col.name] = pd.Series(np.nan if col.kind == NUMBER else None, index=df.index,
+                                          dtype=float if col.kind == NUMBER else object)
+                if col.kind in (TIME, DATE):
+                    out[col.name] = pd.Series(pd.NaT, index=df.index, dtype="datetime64[us]")
+                continue
             if col.default is not None:
                 out[col.name] = pd.Series(col.default, index=df.index)
             continue

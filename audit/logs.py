@@ -49,6 +49,22 @@ class AuditLogs:
     def table(self, name: str) -> pd.DataFrame | None:
         return getattr(self, name)
 
+    def lacks(self, need: str) -> str | None:
+        """Why a need (``"orders.pay"``, ``"sessions"``, ``"worker_ids"``) is unmet, or None.
+
+        A column lacks when the table is absent, the column is absent, or
+        every value of it is missing (a profile's ``absent`` columns).
+        """
+        if need == "worker_ids":
+            return None if self.profile.worker_ids else "the export has no worker id"
+        table, _, column = need.partition(".")
+        t = self.table(table)
+        if t is None:
+            return f"no {table} table"
+        if column and (column not in t.columns or t[column].isna().all()):
+            return f"no {table}.{column} values"
+        return None
+
     @property
     def completed(self) -> pd.DataFrame:
         """Completed orders (the only ones any check counts, SPEC §3)."""
@@ -152,6 +168,11 @@ def load_logs(folder: str | Path | None = None, *, orders=None, sessions=None, w
     _resolve_regions(tables)
     rej_all = pd.concat([r for r in rejected if len(r)], ignore_index=True) if any(
         len(r) for r in rejected) else pd.DataFrame(columns=REJECTED_COLUMNS)
+    if len(rej_all):  # in file order, whatever rule found the row
+        order = {n: i for i, n in enumerate(TABLE_NAMES)}
+        rej_all = (rej_all.assign(_t=rej_all["table"].map(order))
+                   .sort_values(["_t", "file", "line"], kind="stable").drop(columns="_t")
+                   .reset_index(drop=True))
     return AuditLogs(rejected=rej_all, sources=sources, profile=prof, holiday_overrides=holidays,
                      **tables)
 

@@ -12,7 +12,8 @@ import pandas as pd
 
 from audit import __version__
 from audit.checks import CheckSpec, select_checks
-from audit.findings import FINDINGS_COLUMNS, NOT_RUN, empty_findings
+from audit.findings import (FINDINGS_COLUMNS, INSUFFICIENT, NOT_RUN, empty_findings,
+                            insufficient_finding)
 from audit.ingest import REJECTED_COLUMNS
 from audit.logs import AuditLogs, load_logs
 from audit.rules import rule_tables, rules_version, thresholds as rule_thresholds
@@ -125,6 +126,13 @@ def run_audit(source: str | Path | AuditLogs | None = None, *, orders=None, sess
         if not spec.available:
             summaries[spec.id] = {"status": NOT_RUN, "n": 0,
                                   "reason": NOT_IMPLEMENTED.format(version=__version__)}
+            continue
+        unmet = [why for need in spec.needs if (why := logs.lacks(need))]
+        if unmet:
+            reason = "cannot run: " + "; ".join(unmet)
+            by_check[spec.id] = insufficient_finding(check=spec.id, article=spec.article,
+                                                     level=spec.level, reason=reason)
+            summaries[spec.id] = {"status": INSUFFICIENT, "n": 0, "reason": reason}
             continue
         found = _run_one(spec, logs, limits)
         by_check[spec.id] = found

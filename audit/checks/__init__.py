@@ -19,7 +19,12 @@ from audit.exceptions import AuditError
 
 @dataclass(frozen=True)
 class CheckSpec:
-    """One check: its id, article, level and where its code lives."""
+    """One check: its id, article, level, where its code lives and what it needs.
+
+    ``needs`` lists tables, columns (``"orders.pay"``) or ``"worker_ids"``;
+    when one is unmet the run reports insufficient_data and says which,
+    without calling the check (never a zero or a guess, SPEC §3).
+    """
 
     id: str
     article: int
@@ -27,6 +32,7 @@ class CheckSpec:
     module: str
     function: str
     options: dict = field(default_factory=dict)
+    needs: tuple[str, ...] = ()
 
     def _module(self):
         try:
@@ -52,34 +58,53 @@ class CheckSpec:
 
 CHECKS: tuple[CheckSpec, ...] = (
     CheckSpec("art12.minimum_wage", 12, "worker-week", "art12_minimum_wage", "check_minimum_wage",
-              {"time_base": "online"}),
+              {"time_base": "online"},
+              needs=("orders.pay", "worker_ids")),
     CheckSpec("art12.minimum_wage_engaged", 12, "worker-week", "art12_minimum_wage",
-              "check_minimum_wage", {"time_base": "engaged"}),
+              "check_minimum_wage", {"time_base": "engaged"},
+              needs=("orders.pay", "worker_ids")),
     CheckSpec("art12.payment_timeliness", 12, "payout", "art12_payment_timeliness",
-              "check_payment_timeliness"),
-    CheckSpec("art12.deductions", 12, "worker-month", "art12_deductions", "check_deductions"),
+              "check_payment_timeliness",
+              needs=("payouts",)),
+    CheckSpec("art12.deductions", 12, "worker-month", "art12_deductions", "check_deductions",
+              needs=("payouts",)),
     CheckSpec("art13.holiday_premium", 13, "platform", "art13_premium", "check_premium",
-              {"kind": "holiday"}),
+              {"kind": "holiday"},
+              needs=("orders.pay",)),
     CheckSpec("art13.weather_premium", 13, "platform", "art13_premium", "check_premium",
-              {"kind": "weather"}),
-    CheckSpec("art14.daily_hours", 14, "worker-day", "art14_daily_hours", "check_daily_hours"),
+              {"kind": "weather"},
+              needs=("orders.pay", "weather")),
+    CheckSpec("art14.daily_hours", 14, "worker-day", "art14_daily_hours", "check_daily_hours",
+              needs=("worker_ids",)),
     CheckSpec("art14.continuous_work", 14, "worker-day", "art14_continuous_work",
-              "check_continuous_work"),
-    CheckSpec("art14.weekly_rest", 14, "worker-week", "art14_weekly_rest", "check_weekly_rest"),
-    CheckSpec("art14.weekly_hours", 14, "worker-week", "art14_weekly_hours", "check_weekly_hours"),
-    CheckSpec("art19.late_rate", 19, "platform", "art19_late_rate", "check_late_rate"),
+              "check_continuous_work",
+              needs=("worker_ids",)),
+    CheckSpec("art14.weekly_rest", 14, "worker-week", "art14_weekly_rest", "check_weekly_rest",
+              needs=("worker_ids",)),
+    CheckSpec("art14.weekly_hours", 14, "worker-week", "art14_weekly_hours", "check_weekly_hours",
+              needs=("worker_ids",)),
+    CheckSpec("art19.late_rate", 19, "platform", "art19_late_rate", "check_late_rate",
+              needs=("orders.promised_at",)),
     CheckSpec("art19.deadline_percentile", 19, "platform", "art19_deadline_percentile",
-              "check_deadline_percentile"),
-    CheckSpec("art19.required_speed", 19, "platform", "art19_required_speed", "check_required_speed"),
+              "check_deadline_percentile",
+              needs=("orders.promised_at", "orders.distance_km")),
+    CheckSpec("art19.required_speed", 19, "platform", "art19_required_speed", "check_required_speed",
+              needs=("orders.promised_at", "orders.picked_up_at", "orders.distance_km")),
     CheckSpec("art19.deadline_ratchet", 19, "platform", "art19_deadline_ratchet",
-              "check_deadline_ratchet"),
+              "check_deadline_ratchet",
+              needs=("orders.promised_at", "orders.distance_km")),
     CheckSpec("art19.penalty_intensity", 19, "worker-week", "art19_penalty_intensity",
-              "check_penalty_intensity"),
-    CheckSpec("art19.pay_opacity", 19, "platform", "art19_pay_opacity", "check_pay_opacity"),
-    CheckSpec("art19.take_rate", 19, "platform", "art19_take_rate", "check_take_rate"),
+              "check_penalty_intensity",
+              needs=("orders.pay", "worker_ids")),
+    CheckSpec("art19.pay_opacity", 19, "platform", "art19_pay_opacity", "check_pay_opacity",
+              needs=("orders.pay", "orders.distance_km")),
+    CheckSpec("art19.take_rate", 19, "platform", "art19_take_rate", "check_take_rate",
+              needs=("orders.pay", "orders.customer_price")),
     CheckSpec("art19.pay_rule_change", 19, "platform", "art19_pay_rule_change",
-              "check_pay_rule_change"),
-    CheckSpec("art10.group_disparity", 10, "group", "art10_group_disparity", "check_group_disparity"),
+              "check_pay_rule_change",
+              needs=("orders.pay", "orders.distance_km")),
+    CheckSpec("art10.group_disparity", 10, "group", "art10_group_disparity", "check_group_disparity",
+              needs=("workers", "worker_ids")),
 )
 
 CHECK_IDS = tuple(c.id for c in CHECKS)

@@ -28,6 +28,12 @@ A profile is a TOML file.  Every key is optional::
 
     [orders.options]
     zero_missing = ["picked_up_at"]   # epoch 0 means missing
+    absent = ["pay"]                  # the export has no such column: left empty, and
+                                      # checks that need it say insufficient_data
+
+A top-level ``worker_ids = false`` says the export has no worker id (as in
+NYC's trip records): every order is given the platform-level id
+``"(all workers)"`` and per-worker checks report insufficient_data.
 
 Profiles shipped with the package live beside this module and are named by
 their stem (``gigaudit profiles`` lists them); any other profile is a path.
@@ -53,6 +59,7 @@ _MONEY = ("yuan", "cny", "fen", "cent", "jiao")
 _DIST = ("km", "m", "mi", "miles", "mile")
 _TIME = ("datetime", "epoch_s", "epoch_ms", "mmdd")
 KNOWN_UNITS = _MONEY + _DIST + _TIME
+NO_WORKER_ID = "(all workers)"
 _TABLES = ("orders", "sessions", "workers", "payouts", "weather")
 
 
@@ -68,6 +75,7 @@ class Profile:
     files: dict[str, str] = field(default_factory=dict)
     tables: dict[str, dict] = field(default_factory=dict)
     source: str = "<default>"
+    worker_ids: bool = True
 
     @classmethod
     def default(cls) -> "Profile":
@@ -85,6 +93,10 @@ class Profile:
         src = self._t(table).get("columns", {}).get(column)
         return f"{src} (→ {column})" if src else column
 
+    def absent(self, table: str) -> list[str]:
+        """Canonical columns the export does not have (declared in the profile)."""
+        return list(self._t(table).get("options", {}).get("absent", []))
+
     def zero_missing(self, table: str, column: str) -> bool:
         return column in self._t(table).get("options", {}).get("zero_missing", [])
 
@@ -101,6 +113,8 @@ class Profile:
             df = raw.drop(columns=[c for c in cols if c in raw.columns and c not in rename.values()
                                    and c not in rename]).rename(columns=rename)
         defaults = dict(spec.get("defaults", {}))
+        if not self.worker_ids and table in ("orders", "sessions"):
+            defaults.setdefault("worker_id", NO_WORKER_ID)
         if table == "orders" and self.region and "region" not in defaults:
             defaults["region"] = self.region
         if defaults:
@@ -163,4 +177,5 @@ def load_profile(path_or_name: str | Path | None) -> Profile:
         files=dict(data.get("files", {})),
         tables=tables,
         source=str(path),
+        worker_ids=bool(data.get("worker_ids", True)),
     )
