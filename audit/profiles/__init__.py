@@ -26,6 +26,11 @@ A profile is a TOML file.  Every key is optional::
     "已完成" = "completed"
     "已取消" = "cancelled"
 
+    [orders.derive]              # a canonical column computed from export columns
+    distance_km = "haversine(sender_lat, sender_lng, recipient_lat, recipient_lng)"
+    order_id = "row_number()"    # exports without an order id
+    customer_price = "sum(base_passenger_fare, tolls)"
+
     [orders.options]
     zero_missing = ["picked_up_at"]   # epoch 0 means missing
     absent = ["pay"]                  # the export has no such column: left empty, and
@@ -40,11 +45,13 @@ their stem (``gigaudit profiles`` lists them); any other profile is a path.
 """
 from __future__ import annotations
 
+import re
 import sys
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from audit import _messages as msg
@@ -112,6 +119,11 @@ class Profile:
             rename = {src: canon for canon, src in cols.items() if src in raw.columns}
             df = raw.drop(columns=[c for c in cols if c in raw.columns and c not in rename.values()
                                    and c not in rename]).rename(columns=rename)
+        derive = spec.get("derive", {})
+        if derive:
+            df = df.copy()
+            for col, expr in derive.items():
+                df[col] = derive_column(df, expr, table=table, column=col, source=self.source)
         defaults = dict(spec.get("defaults", {}))
         if not self.worker_ids and table in ("orders", "sessions"):
             defaults.setdefault("worker_id", NO_WORKER_ID)
@@ -129,6 +141,45 @@ class Profile:
                 df = df.copy() if df is raw else df
                 df[col] = df[col].replace({str(k): v for k, v in mapping.items()})
         return df
+
+
+_DERIVE = re.compile(r"^\s*(\w+)\s*\(([^)]*)\)\s*$")
+DERIVE_FUNCTIONS = ("haversine", "row_number", "sum")
+EARTH_RADIUS_KM = 6371.0088  # IUGG mean Earth radius
+
+
+def derive_column(df: pd.DataFrame, expr: str, *, table: str, column: str,
+                  source: str = "<profile>") -> pd.Series:
+    """Compute a canonical column from a profile's ``derive`` expression.
+
+    ``haversine(lat1, lng1, lat2, lng2)`` gives the great-circle (straight-line)
+    distance in km — shorter than the route travelled, which reports must
+    say; ``row_number()`` numbers rows from 1 (for exports without an order
+    id); ``sum(a, b, …)`` adds numeric columns (missing counts as 0).
+    """
+    m = _DERIVE.match(str(expr))
+    if not m or m.group(1) not in DERIVE_FUNCTIONS:
+        raise InputError(msg.PROFILE_INVALID.format(
+            path=source, error=f"{table}.derive.{column}: cannot read {expr!r}; "
+                               f"known functions: {', '.join(DERIVE_FUNCTIONS)}"))
+    func = m.group(1)
+    args = [a.strip() for a in m.group(2).split(",") if a.strip()]
+    missing = [a for a in args if a not in df.columns]
+    if missing:
+        raise InputError(msg.MISSING_COLUMNS.format(
+            path=f"[{table}]", columns=", ".join(f"{a} (for {column})" for a in missing),
+            table=table, found=", ".join(map(str, df.columns[:12]))))
+    if func == "row_number":
+        return pd.Series(np.arange(1, len(df) + 1), index=df.index).astype(str)
+    nums = [pd.to_numeric(df[a], errors="coerce") for a in args]
+    if func == "sum":
+        return sum(n.fillna(0.0) for n in nums)
+    if len(nums) != 4:
+        raise InputError(msg.PROFILE_INVALID.format(
+            path=source, error=f"{table}.derive.{column}: haversine takes 4 columns, got {len(nums)}"))
+    lat1, lng1, lat2, lng2 = (np.radians(n.to_numpy(dtype=float)) for n in nums)
+    a = np.sin((lat2 - lat1) / 2) ** 2 + np.cos(lat1) * np.cos(lat2) * np.sin((lng2 - lng1) / 2) ** 2
+    return pd.Series(2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(a)), index=df.index)
 
 
 def builtin_profiles() -> dict[str, Path]:
