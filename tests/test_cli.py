@@ -1,0 +1,80 @@
+"""The gigaudit command line: exit codes, one-line errors, outputs (SPEC §7)."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from audit.cli import main
+
+
+def run_cli(*args, cwd=None):
+    """Run the real console entry point in a subprocess (as a user would)."""
+    proc = subprocess.run([sys.executable, "-m", "audit.cli", *map(str, args)], capture_output=True,
+                          text=True, cwd=cwd)
+    return proc.returncode, proc.stdout, proc.stderr
+
+
+def test_demo_writes_outputs_and_exits_0(tmp_path):
+    code, out, err = run_cli("demo", "--out", tmp_path / "r", "--lang", "en")
+    assert code == 0, err
+    for name in ("findings.csv", "summary.json", "report.md", "rejected_rows.csv"):
+        assert (tmp_path / "r" / name).is_file()
+    summary = json.loads((tmp_path / "r" / "summary.json").read_text(encoding="utf-8"))
+    mw = summary["checks"]["art12.minimum_wage"]
+    assert mw["below_minimum"] > 0 and mw["status"] == "violation"
+    assert "audit done" in out
+
+
+def test_bad_input_is_one_line_and_exit_1(tmp_path):
+    (tmp_path / "orders.csv").write_text("order_id,worker_id\n1,2\n", encoding="utf-8")
+    code, out, err = run_cli("run", tmp_path, "--out", tmp_path / "o", "--lang", "en")
+    assert code == 1
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert err.startswith("gigaudit: error: orders.csv: missing required column(s) region, "
+                          "accepted_at, delivered_at, pay")
+
+
+def test_missing_folder_and_unknown_region_exit_1(tmp_path, capsys):
+    assert main(["run", str(tmp_path / "none"), "--out", str(tmp_path / "o")]) == 1
+    assert "file not found" in capsys.readouterr().err
+    assert main(["rules", "--region", "shijiazhuangg"]) == 1
+    err = capsys.readouterr().err
+    assert "unknown region 'shijiazhuangg'" in err and "shijiazhuang" in err
+
+
+def test_rules_prints_values_in_force_with_source(capsys):
+    assert main(["rules", "--region", "shijiazhuang", "--date", "2025-10-01"]) == 0
+    out = capsys.readouterr().out
+    assert "22.0" in out and "MW-HB-2023-T1" in out
+    assert main(["rules", "--region", "shijiazhuang", "--date", "2019-01-01"]) == 1
+    assert "2019-11-01" in capsys.readouterr().err
+
+
+def test_usage_error_exits_2(tmp_path):
+    code, _, err = run_cli("run")  # --out is required
+    assert code == 2 and "--out" in err
+    code, _, err = run_cli("run", "--out", tmp_path, "--lang", "en")  # nothing to audit
+    assert code == 1 and "give a folder" in err
+    code, _, _ = run_cli("frobnicate")
+    assert code == 2
+
+
+def test_validate_lists_rejected_rows(capsys):
+    from audit.cli import demo_folder
+
+    assert main(["validate", str(demo_folder()), "--lang", "en"]) == 0
+    out = capsys.readouterr().out
+    assert "orders: orders.csv: 26,323 rows read, 5 rejected" in out
+    assert "orders.csv:716: negative pay: -6.5" in out
+
+
+@pytest.mark.parametrize("lang,word", [("zh", "审计完成"), ("en", "audit done")])
+def test_messages_follow_lang(tmp_path, lang, word, capsys):
+    from audit.cli import demo_folder
+
+    assert main(["run", str(demo_folder()), "--out", str(tmp_path), "--lang", lang,
+                 "--checks", "art12.minimum_wage"]) == 0
+    assert word in capsys.readouterr().out
