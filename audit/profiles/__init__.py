@@ -28,6 +28,8 @@ A profile is a TOML file.  Every key is optional::
 
     [orders.derive]              # a canonical column computed from export columns
     distance_km = "haversine(sender_lat, sender_lng, recipient_lat, recipient_lng)"
+    # haversine_e6(...) reads coordinates stored as integer micro-degrees
+    # (degrees × 10⁶, as in Meituan's published waybills)
     order_id = "row_number()"    # exports without an order id
     customer_price = "sum(base_passenger_fare, tolls)"
 
@@ -35,6 +37,12 @@ A profile is a TOML file.  Every key is optional::
     zero_missing = ["picked_up_at"]   # epoch 0 means missing
     absent = ["pay"]                  # the export has no such column: left empty, and
                                       # checks that need it say insufficient_data
+
+Value maps compare the export's cells as text, so ``"1" = "completed"``
+also matches a column that a Parquet export stores as integers.  An export
+column that already bears a canonical name which the profile maps from
+another column (Meituan's ``order_id`` under ``order_id = "waybill_id"``) is
+dropped, never duplicated.
 
 A top-level ``worker_ids = false`` says the export has no worker id (as in
 NYC's trip records): every order is given the platform-level id
@@ -117,8 +125,12 @@ class Profile:
             # canonical = source; a source absent from the file is reported by
             # the missing-column check under its export name (source_name).
             rename = {src: canon for canon, src in cols.items() if src in raw.columns}
+            # An export column that already bears a canonical name mapped from
+            # another column (Meituan's order_id when order_id = "waybill_id")
+            # is superseded: dropped, never duplicated.
+            shadowed = [c for c in raw.columns if c in rename.values() and c not in rename]
             df = raw.drop(columns=[c for c in cols if c in raw.columns and c not in rename.values()
-                                   and c not in rename]).rename(columns=rename)
+                                   and c not in rename] + shadowed).rename(columns=rename)
         derive = spec.get("derive", {})
         if derive:
             df = df.copy()
@@ -139,12 +151,16 @@ class Profile:
         for col, mapping in spec.get("values", {}).items():
             if col in df.columns:
                 df = df.copy() if df is raw else df
-                df[col] = df[col].replace({str(k): v for k, v in mapping.items()})
+                cells = df[col]
+                if not (isinstance(cells.dtype, pd.StringDtype) or cells.dtype == object):
+                    cells = cells.astype("string")  # TOML keys are text: 1 must match "1"
+                df[col] = cells.replace({str(k): v for k, v in mapping.items()})
         return df
 
 
 _DERIVE = re.compile(r"^\s*(\w+)\s*\(([^)]*)\)\s*$")
-DERIVE_FUNCTIONS = ("haversine", "row_number", "sum")
+DERIVE_FUNCTIONS = ("haversine", "haversine_e6", "row_number", "sum")
+MICRODEGREE = 1e-6  # haversine_e6: coordinates stored as degrees × 10⁶
 EARTH_RADIUS_KM = 6371.0088  # IUGG mean Earth radius
 
 
@@ -154,8 +170,10 @@ def derive_column(df: pd.DataFrame, expr: str, *, table: str, column: str,
 
     ``haversine(lat1, lng1, lat2, lng2)`` gives the great-circle (straight-line)
     distance in km — shorter than the route travelled, which reports must
-    say; ``row_number()`` numbers rows from 1 (for exports without an order
-    id); ``sum(a, b, …)`` adds numeric columns (missing counts as 0).
+    say; ``haversine_e6(…)`` the same for coordinates stored as integer
+    micro-degrees (degrees × 10⁶); ``row_number()`` numbers rows from 1 (for
+    exports without an order id); ``sum(a, b, …)`` adds numeric columns
+    (missing counts as 0).
     """
     m = _DERIVE.match(str(expr))
     if not m or m.group(1) not in DERIVE_FUNCTIONS:
@@ -176,8 +194,9 @@ def derive_column(df: pd.DataFrame, expr: str, *, table: str, column: str,
         return sum(n.fillna(0.0) for n in nums)
     if len(nums) != 4:
         raise InputError(msg.PROFILE_INVALID.format(
-            path=source, error=f"{table}.derive.{column}: haversine takes 4 columns, got {len(nums)}"))
-    lat1, lng1, lat2, lng2 = (np.radians(n.to_numpy(dtype=float)) for n in nums)
+            path=source, error=f"{table}.derive.{column}: {func} takes 4 columns, got {len(nums)}"))
+    scale = MICRODEGREE if func == "haversine_e6" else 1.0
+    lat1, lng1, lat2, lng2 = (np.radians(n.to_numpy(dtype=float) * scale) for n in nums)
     a = np.sin((lat2 - lat1) / 2) ** 2 + np.cos(lat1) * np.cos(lat2) * np.sin((lng2 - lng1) / 2) ** 2
     return pd.Series(2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(a)), index=df.index)
 
