@@ -311,6 +311,10 @@ def validate_table(raw: pd.DataFrame, spec: TableSpec | str, *, profile: Profile
     lines = np.arange(first_line, first_line + n, dtype=np.int64)
     rej = _Rejector(n, spec.name, file, lines)
     out: dict[str, pd.Series] = {}
+    # A cancelled order counts for no check, so it needs no times (declined
+    # waybills carry none); it is kept, not rejected.
+    cancelled = (df["status"].astype("string").str.strip().str.lower() == "cancelled").to_numpy(
+        dtype=bool, na_value=False) if "status" in df.columns else np.zeros(n, dtype=bool)
     for col in spec.columns:
         if col.name not in df.columns:
             if col.name in absent:
@@ -353,7 +357,10 @@ def validate_table(raw: pd.DataFrame, spec: TableSpec | str, *, profile: Profile
             if col.default is not None:
                 val = val.fillna(col.default)
         if col.required:
-            rej.add(val.isna().to_numpy(), col.name, "", msg.REJECT_MISSING)
+            lacking = np.array(val.isna().to_numpy(), dtype=bool)
+            if col.kind == TIME:
+                lacking &= ~cancelled
+            rej.add(lacking, col.name, "", msg.REJECT_MISSING)
         out[col.name] = val
     table = pd.DataFrame(out, index=df.index)
     _table_rules(table, spec, rej, profile)
