@@ -16,8 +16,11 @@ from audit.exceptions import AuditError, CalendarError, InputError, RuleError  #
 from audit.findings import FINDINGS_COLUMNS  # noqa: E402
 from audit.logs import AuditLogs, load_logs  # noqa: E402
 from audit.run import AuditResult, run_audit  # noqa: E402
+from audit.time_base import time_base_table  # noqa: E402
+from audit.worker_profile import UnknownWorkerError, WorkerProfile, worker_profile  # noqa: E402
 
 __all__ = [
     "__version__", "load_logs", "run_audit", "AuditLogs", "AuditResult", "CHECKS", "CHECK_IDS",
     "FINDINGS_COLUMNS", "AuditError", "InputError", "RuleError", "CalendarError",
+    "time_base_table", "worker_profile", "WorkerProfile", "UnknownWorkerError",
 ]

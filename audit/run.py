@@ -44,6 +44,15 @@ class AuditResult:
     by_check: dict[str, pd.DataFrame] = field(default_factory=dict)
     lang: str = "zh"
 
+    @property
+    def time_base(self) -> pd.DataFrame:
+        """Per worker-week online and engaged hours and earnings on each base."""
+        if "time_base" not in self.logs.cache:
+            from audit.time_base import time_base_table
+
+            self.logs.cache["time_base"] = time_base_table(self.logs)
+        return self.logs.cache["time_base"]
+
     def check(self, check_id: str) -> pd.DataFrame:
         """One check's findings with its evidence columns."""
         return self.by_check[check_id]
@@ -64,7 +73,7 @@ class AuditResult:
         return head + self.summary_table().to_html(index=False)
 
     def write(self, out: str | Path) -> Path:
-        """Write findings.csv, summary.json, rejected_rows.csv and report.md into ``out``."""
+        """Write findings.csv, summary.json, time_base.csv, rejected_rows.csv and the report."""
         from audit.report import write_report_md
 
         out = Path(out)
@@ -73,6 +82,8 @@ class AuditResult:
         (out / "summary.json").write_text(dumps_summary(self.summary), encoding="utf-8")
         rej = self.logs.rejected if len(self.logs.rejected) else pd.DataFrame(columns=REJECTED_COLUMNS)
         rej.to_csv(out / "rejected_rows.csv", index=False, lineterminator="\n")
+        self.time_base.to_csv(out / "time_base.csv", index=False, float_format="%.10g",
+                              lineterminator="\n", date_format="%Y-%m-%d")
         write_report_md(self, out / "report.md", lang=self.lang)
         return out
 
