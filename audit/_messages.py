@@ -38,5 +38,6 @@ REJECT_DUPLICATE_KEY = "duplicate {table} row for {value} (first seen on line {f
 
 # --- run -----------------------------------------------------------------
 UNKNOWN_CHECK = "unknown check '{name}'; known checks: {known}"
-NO_ROWS_LEFT = "{path}: every row of the {table} table was rejected; see rejected_rows.csv"
+NO_ROWS_LEFT = ("{path}: every row of the {table} table was rejected (line {line}: {reason}); "
+                "gigaudit validate lists them all")
 UNKNOWN_LANG = "unknown language '{lang}'; expected zh or en"

@@ -56,6 +56,17 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="audit the bundled sample platform (data_samples/)")
     _add_run_options(demo)
 
+    batch = sub.add_parser("batch", help="audit every submission of a manifest, then a cross-platform "
+                                         "summary")
+    batch.add_argument("manifest", help="batch manifest (TOML): [[submission]] platform, folder or files, "
+                                        "profile, region, checks (see audit/batch.py)")
+    batch.add_argument("--out", required=True, help="output folder: OUT/<platform>/, summary.csv, "
+                                                     "summary.html")
+    batch.add_argument("--jobs", type=int, default=1, help="audits run at once (default 1; 0 = one per CPU)")
+    batch.add_argument("--lang", choices=("zh", "en"), default="zh", help="report language (default zh)")
+    batch.add_argument("--force", action="store_true",
+                       help="audit again even where inputs and options are unchanged")
+
     val = sub.add_parser("validate", help="read and check inputs only; print what would be rejected")
     _add_inputs(val)
     val.add_argument("--out", help="also write rejected_rows.csv there")
@@ -103,6 +114,11 @@ def _dispatch(args) -> int:
     if args.command == "demo":
         folder = demo_folder()
         return _cmd_run(args, folder)
+    if args.command == "batch":
+        from audit.batch import batch_main
+
+        return batch_main(args.manifest, args.out, jobs=args.jobs, lang=args.lang, progress=None,
+                          force=args.force)
     if args.command == "validate":
         return _cmd_validate(args)
     if args.command == "rules":

@@ -158,9 +158,12 @@ def load_logs(folder: str | Path | None = None, *, orders=None, sessions=None, w
             label = path.name
             first = 1 if path.suffix.lower() == ".parquet" else 2
             digest = sha256_file(path)
+        if name == "orders" and len(raw) == 0:
+            raise InputError(msg.EMPTY_TABLE.format(path=label, table=name))
         table, rej = validate_table(raw, name, profile=prof, file=label, first_line=first)
         if len(raw) and table.empty:
-            raise InputError(msg.NO_ROWS_LEFT.format(path=label, table=name))
+            raise InputError(msg.NO_ROWS_LEFT.format(path=label, table=name, line=rej["line"].iloc[0],
+                                                     reason=rej["reason"].iloc[0]))
         tables[name] = table
         rejected.append(rej)
         sources.append(SourceFile(name, Path(label), digest, len(raw), len(rej)))

@@ -983,6 +983,116 @@ def generate_scaled(out_dir, *, orders, seed, start=DEFAULT_START, end=None, fmt
     return summary
 
 
+# ----------------------------------------------------------------------------- batch samples
+# The regulator's batch (data_samples/batch_manifest.toml) needs platforms that differ.
+# These builders only ADD folders; the Shijiazhuang sample and its seed are untouched.
+BAODING = dict(seed=20251002, n_workers=60, start="2025-09-22", end="2025-10-19",
+               region_mix={"baoding": 0.70, "涿州市": 0.12, "定州市": 0.10, "高碑店市": 0.08},
+               platform="jisong", kind="delivery", inject=True)
+TANGSHAN_RIDEHAIL = dict(seed=20251003, n_workers=40, start="2025-09-22", end="2025-10-19",
+                         region_mix={"tangshan": 1.0}, platform="xingche", kind="ridehail", inject=False)
+# The ride-hailing export as a platform would hand it over: Chinese headers, money in fen,
+# no deadline and no region column (the manifest gives the default region).
+RIDEHAIL_EXPORT_COLUMNS = {
+    "order_id": "订单号", "worker_id": "司机ID", "accepted_at": "接单时间", "picked_up_at": "乘客上车时间",
+    "delivered_at": "行程结束时间", "distance_km": "里程(公里)", "pay": "司机收入(分)", "bonus": "奖励(分)",
+    "tip": "小费(分)", "allowance": "补贴(分)", "penalty": "罚款(分)", "customer_price": "乘客支付(分)",
+    "status": "订单状态"}
+RIDEHAIL_PROFILE = """\
+# Mapping profile of the xingche ride-hailing export (data_samples/tangshan_ridehail/trips.csv).
+name = "xingche_trips"
+description = "xingche ride-hailing trips: Chinese headers, money in fen, no deadline, no region column"
+
+[files]
+orders = "trips"
+
+[orders.columns]
+order_id = "订单号"
+worker_id = "司机ID"
+accepted_at = "接单时间"
+picked_up_at = "乘客上车时间"
+delivered_at = "行程结束时间"
+distance_km = "里程(公里)"
+pay = "司机收入(分)"
+bonus = "奖励(分)"
+tip = "小费(分)"
+allowance = "补贴(分)"
+penalty = "罚款(分)"
+customer_price = "乘客支付(分)"
+status = "订单状态"
+
+[orders.units]
+pay = "fen"
+bonus = "fen"
+tip = "fen"
+allowance = "fen"
+penalty = "fen"
+customer_price = "fen"
+
+[orders.values.status]
+"已完成" = "completed"
+"已取消" = "cancelled"
+
+[orders.defaults]
+platform = "xingche"
+"""
+BROKEN_README = """\
+A deliberately broken submission for the batch manifest: orders.csv lacks the
+required column delivered_at, so the audit cannot run and the batch reports it
+in one line (the other submissions still complete).
+"""
+
+
+def _write_text(path, text):
+    with open(path, "w", encoding="utf-8", newline="\n") as f:
+        f.write(text)
+
+
+def build_batch_samples(root=None):
+    """Write the batch samples under ``root`` (default: this folder).
+
+    * ``baoding/``: a Baoding food-delivery platform (60 riders, 4 weeks over National Day,
+      injected problems; tight deadlines in 高碑店市, the last region of the mix);
+    * ``tangshan_ridehail/``: a clean Tangshan ride-hailing platform (40 car drivers) exported
+      as ``trips.csv`` with Chinese headers, fen and no deadlines, read with ``xingche_trips.toml``;
+    * ``broken_platform/``: orders without ``delivered_at``.
+
+    Deterministic: the same files byte for byte on every call.
+    """
+    root = root or os.path.dirname(os.path.abspath(__file__))
+    generate_platform(os.path.join(root, "baoding"), **BAODING)
+    ts = os.path.join(root, "tangshan_ridehail")
+    tables, manifest = build_platform(**TANGSHAN_RIDEHAIL)
+    o = tables["orders"].drop(columns=["promised_at", "region", "platform"])
+    money = ["pay", "bonus", "tip", "allowance", "penalty", "customer_price"]
+    for c in money:
+        o[c] = np.round(o[c].to_numpy(dtype=float) * 100).astype(np.int64)
+    o["status"] = o["status"].map({"completed": "已完成", "cancelled": "已取消"})
+    o["distance_km"] = np.round(o["distance_km"].to_numpy(dtype=float), 2) + 0.0
+    tables["orders"] = o.rename(columns=RIDEHAIL_EXPORT_COLUMNS)
+    os.makedirs(ts, exist_ok=True)
+    files = {}
+    for name in TABLES:
+        fname = "trips.csv" if name == "orders" else f"{name}.csv"
+        text = (tables["orders"].to_csv(index=False, lineterminator="\n", float_format="%.2f")
+                if name == "orders" else _csv_text(tables[name], name))
+        _write_text(os.path.join(ts, fname), text)
+        files[fname] = {"rows": int(len(tables[name])), "sha256": _sha256(os.path.join(ts, fname))}
+    _write_text(os.path.join(ts, "xingche_trips.toml"), RIDEHAIL_PROFILE)
+    manifest = dict(manifest, files=files,
+                    export={"orders_file": "trips.csv", "profile": "xingche_trips.toml",
+                            "money_unit": "fen", "dropped": ["promised_at", "region", "platform"]})
+    _write_text(os.path.join(ts, "manifest.json"), json.dumps(manifest, ensure_ascii=False, indent=1) + "\n")
+    br = os.path.join(root, "broken_platform")
+    os.makedirs(br, exist_ok=True)
+    bt, _ = build_platform(seed=20251004, n_workers=30, start="2025-09-22", end="2025-10-05",
+                           region_mix={"shijiazhuang": 1.0}, platform="broken", kind="delivery",
+                           inject=False)
+    _write_text(os.path.join(br, "orders.csv"),
+                _csv_text(bt["orders"].head(200).drop(columns=["delivered_at"]), "orders"))
+    _write_text(os.path.join(br, "README.md"), BROKEN_README)
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--out", required=True)
@@ -995,8 +1105,12 @@ def main(argv=None):
     ap.add_argument("--no-inject", action="store_true")
     ap.add_argument("--orders", type=int, default=None, help="scale mode: about this many orders")
     ap.add_argument("--format", choices=["csv", "parquet"], default=None)
+    ap.add_argument("--batch-samples", action="store_true",
+                    help="write the batch samples (baoding/, tangshan_ridehail/, broken_platform/) into --out")
     a = ap.parse_args(argv)
-    if a.orders:
+    if a.batch_samples:
+        build_batch_samples(a.out)
+    elif a.orders:
         s = generate_scaled(a.out, orders=a.orders, seed=a.seed, start=a.start, end=a.end,
                             fmt=a.format or "parquet", kind=a.kind, inject=not a.no_inject, platform=a.platform)
         print(json.dumps(s["row_counts"]))

@@ -179,3 +179,17 @@ def test_sample_rejections_match_the_manifest():
     want = sorted((b["file"], int(b["line"])) for b in manifest["bad_rows"])
     assert got == want
     assert np.isfinite(logs.orders["pay"]).all()
+
+
+def test_empty_or_wholly_rejected_orders_are_one_clear_error(tmp_path):
+    p = tmp_path / "orders.csv"
+    p.write_text("order_id,worker_id,region,accepted_at,delivered_at,pay\n", encoding="utf-8")
+    with pytest.raises(InputError) as e:
+        audit.load_logs(orders=p)
+    assert str(e.value) == msg.EMPTY_TABLE.format(path="orders.csv", table="orders")
+    p.write_text("order_id,worker_id,region,accepted_at,delivered_at,pay\n"
+                 "1,w,shijiazhuang,2025-10-01 08:00,2025-10-01 09:00,-3\n", encoding="utf-8")
+    with pytest.raises(InputError) as e:
+        audit.load_logs(orders=p)
+    assert str(e.value) == msg.NO_ROWS_LEFT.format(path="orders.csv", table="orders", line=2,
+                                                   reason="negative pay: -3.0")
