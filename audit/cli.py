@@ -77,6 +77,12 @@ def build_parser() -> argparse.ArgumentParser:
     rules.add_argument("--date", help="date (YYYY-MM-DD), default today")
 
     sub.add_parser("profiles", help="list the built-in mapping profiles")
+
+    brief = sub.add_parser("brief", help="six charts and a one-page summary from a finished run, "
+                                         "ready to attach to a brief")
+    brief.add_argument("run", help="run folder (gigaudit run … --out RUN)")
+    brief.add_argument("out", help="brief folder to write")
+    brief.add_argument("--lang", choices=("zh", "en"), default="zh")
     return parser
 
 
@@ -84,7 +90,9 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", required=True, help="output folder")
     p.add_argument("--lang", choices=("zh", "en"), default="zh", help="report language (default zh)")
     p.add_argument("--checks", help="comma-separated check ids or prefixes, e.g. art12,art14.daily_hours")
-    p.add_argument("--pseudonymize", metavar="KEY", help="replace worker ids by a keyed hash")
+    p.add_argument("--pseudonymize", metavar="KEY", help="replace every worker id in every output by a "
+                                                         "keyed hash (HMAC-SHA256)")
+    p.add_argument("--no-charts", action="store_true", help="skip drawing charts (faster)")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -119,6 +127,11 @@ def _dispatch(args) -> int:
 
         return batch_main(args.manifest, args.out, jobs=args.jobs, lang=args.lang, progress=None,
                           force=args.force)
+    if args.command == "brief":
+        from audit.brief import write_brief
+
+        write_brief(args.run, args.out, lang=args.lang)
+        return 0
     if args.command == "validate":
         return _cmd_validate(args)
     if args.command == "rules":
@@ -155,8 +168,8 @@ def _cmd_run(args, folder) -> int:
     t0 = time.perf_counter()
     result = run_audit(folder, **_inputs(args), profile=getattr(args, "profile", None),
                        region=getattr(args, "region", None), holidays=getattr(args, "holidays", None),
-                       checks=args.checks, lang=args.lang,
-                       out=args.out)
+                       checks=args.checks, lang=args.lang, out=args.out,
+                       pseudonymize=args.pseudonymize, charts=not args.no_charts)
     print(_DONE[args.lang].format(orders=result.summary["rows"]["orders_read"],
                                   rejected=result.summary["rows"]["rejected"],
                                   seconds=time.perf_counter() - t0, out=args.out))

@@ -53,6 +53,19 @@ class AuditResult:
             self.logs.cache["time_base"] = time_base_table(self.logs)
         return self.logs.cache["time_base"]
 
+    def chart(self, name: str, ax=None, *, lang: str | None = None):
+        """Draw one chart (see :data:`charts`) and return its Axes."""
+        from audit.plotting import CHARTS
+
+        return CHARTS[name](self, ax, lang=lang or self.lang)
+
+    @property
+    def charts(self) -> tuple[str, ...]:
+        """Names of the charts :meth:`chart` draws."""
+        from audit.plotting import CHARTS
+
+        return tuple(CHARTS)
+
     def check(self, check_id: str) -> pd.DataFrame:
         """One check's findings with its evidence columns."""
         return self.by_check[check_id]
@@ -72,27 +85,28 @@ class AuditResult:
                 f"{self.summary['rows']['rejected']:,} rows rejected</p>")
         return head + self.summary_table().to_html(index=False)
 
-    def write(self, out: str | Path) -> Path:
+    def write(self, out: str | Path, *, charts: bool = True) -> Path:
         """Write findings.csv, summary.json, time_base.csv, rejected_rows.csv and the report."""
-        from audit.report import write_report_md
+        from audit.privacy import safe_csv
+        from audit.report import write_report
 
         out = Path(out)
         out.mkdir(parents=True, exist_ok=True)
-        write_findings_csv(self.findings, out / "findings.csv")
+        write_findings_csv(safe_csv(self.findings[FINDINGS_COLUMNS]), out / "findings.csv")
         (out / "summary.json").write_text(dumps_summary(self.summary), encoding="utf-8")
         rej = self.logs.rejected if len(self.logs.rejected) else pd.DataFrame(columns=REJECTED_COLUMNS)
-        rej.to_csv(out / "rejected_rows.csv", index=False, lineterminator="\n")
-        self.time_base.to_csv(out / "time_base.csv", index=False, float_format="%.10g",
+        safe_csv(rej).to_csv(out / "rejected_rows.csv", index=False, lineterminator="\n")
+        safe_csv(self.time_base).to_csv(out / "time_base.csv", index=False, float_format="%.10g",
                               lineterminator="\n", date_format="%Y-%m-%d")
-        write_report_md(self, out / "report.md", lang=self.lang)
+        write_report(self, out, lang=self.lang, charts=charts)
         return out
 
 
 def run_audit(source: str | Path | AuditLogs | None = None, *, orders=None, sessions=None,
               workers=None, payouts=None, weather=None, profile=None, region: str | None = None,
               holidays=None, checks: str | list[str] | None = None, thresholds: dict | None = None,
-              lang: str = "zh", out: str | Path | None = None, progress: bool | None = None
-              ) -> AuditResult:
+              lang: str = "zh", out: str | Path | None = None, progress: bool | None = None,
+              pseudonymize: str | None = None, charts: bool = True) -> AuditResult:
     """Audit one platform's logs.
 
     Parameters
@@ -117,6 +131,11 @@ def run_audit(source: str | Path | AuditLogs | None = None, *, orders=None, sess
         Write the outputs there.
     progress : bool, optional
         Show a progress bar (default: only on a terminal).
+    pseudonymize : str, optional
+        A key: every worker id in every output becomes ``w_`` + 16 hex digits
+        of HMAC-SHA256(key, id), the same for the same key.
+    charts : bool
+        Draw the charts into ``out/charts`` and the report (about 2 s a chart).
 
     Returns
     -------
@@ -151,8 +170,12 @@ def run_audit(source: str | Path | AuditLogs | None = None, *, orders=None, sess
     findings = _combine(by_check, specs)
     summary = build_summary(logs, summaries, limits)
     result = AuditResult(findings, summary, logs, by_check, lang)
+    if pseudonymize:
+        from audit.privacy import pseudonymize_result
+
+        result = pseudonymize_result(result, pseudonymize)
     if out is not None:
-        result.write(out)
+        result.write(out, charts=charts)
     return result
 
 
