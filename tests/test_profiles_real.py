@@ -110,11 +110,12 @@ def test_meituan_times_epoch_seconds_to_cst_and_zero_is_missing(meituan):
 
 def test_meituan_waybill_is_the_order_and_declined_waybill_is_set_apart(meituan):
     # order 7003 was declined on waybill 8003 (courier 502, all times 0) and
-    # delivered on waybill 8004 by courier 503.
-    assert sorted(meituan.orders["order_id"]) == ["8001", "8002", "8004", "8005"]
-    rej = meituan.rejected
-    assert len(rej) == 1
-    assert rej.loc[0, "line"] == 4 and rej.loc[0, "reason"] == "missing accepted_at"
+    # delivered on waybill 8004 by courier 503.  The declined waybill is kept as
+    # a cancelled order (it counts for no check), not rejected.
+    assert sorted(meituan.completed["order_id"]) == ["8001", "8002", "8004", "8005"]
+    declined = meituan.orders[meituan.orders["order_id"] == "8003"].iloc[0]
+    assert declined["status"] == "cancelled" and pd.isna(declined["accepted_at"])
+    assert meituan.rejected.empty
     assert _by_id(meituan, "worker_id")["8004"] == "503"
     assert meituan.orders["platform"].eq("meituan").all()
 

@@ -7,6 +7,8 @@ A profile is a TOML file.  Every key is optional::
     timezone = "Asia/Shanghai"   # zone of timestamps written without one
     year = 2025                  # for MM-DD HH:MM timestamps (unit "mmdd")
     region = "shijiazhuang"      # default region for orders without one
+    kind = "delivery"            # or "ridehail": without a vehicle column, delivery
+                                 # orders are taken to be e-bike orders (art19.required_speed)
 
     [files]                      # file stems in a run folder, per table
     orders = "waybills"
@@ -91,6 +93,7 @@ class Profile:
     tables: dict[str, dict] = field(default_factory=dict)
     source: str = "<default>"
     worker_ids: bool = True
+    kind: str | None = None
 
     @classmethod
     def default(cls) -> "Profile":
@@ -248,4 +251,5 @@ def load_profile(path_or_name: str | Path | None) -> Profile:
         tables=tables,
         source=str(path),
         worker_ids=bool(data.get("worker_ids", True)),
+        kind=data.get("kind"),
     )
