@@ -14,18 +14,10 @@ No assertion: figures only.
 """
 from __future__ import annotations
 
-import argparse
-import gc
-import resource
-import sys
 import time
-import tracemalloc
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from _harness import clear_cache, load, parse, print_peak_rss, time_checks  # noqa: E402,F401
 
-import audit  # noqa: E402
 from audit.checks.art12_deductions import check_deductions  # noqa: E402
 from audit.checks.art12_payment_timeliness import check_payment_timeliness  # noqa: E402
 from audit.checks.art14_continuous_work import check_continuous_work  # noqa: E402
@@ -45,54 +37,17 @@ CHECKS = {
 }
 
 
-def _clear(logs) -> None:
-    # keep only what the loader put there (completed orders): every interval table is rebuilt
-    for k in [k for k in logs.cache if k != "completed"]:
-        del logs.cache[k]
-
-
 def main(argv=None) -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--orders", type=int, default=1_000_000)
-    ap.add_argument("--data", default="/tmp/bench_art12_art14")
-    ap.add_argument("--seed", type=int, default=1)
-    a = ap.parse_args(argv)
-    data = Path(a.data)
-    if not (data / "orders.parquet").exists():
-        from data_samples.generate import generate_scaled
-
-        t = time.perf_counter()
-        generate_scaled(str(data), orders=a.orders, seed=a.seed)
-        print(f"generated {data} in {time.perf_counter() - t:.1f} s")
-    t = time.perf_counter()
-    logs = audit.load_logs(data)
-    print(f"load_logs: {time.perf_counter() - t:.1f} s; {logs!r}")
-    logs.completed  # noqa: B018  (cached by the loader's first use)
-
-    print(f"{'check':28s} {'rows':>9s} {'seconds':>8s} {'peak MiB':>9s}")
-    for name, fn in CHECKS.items():
-        _clear(logs)
-        gc.collect()
-        t = time.perf_counter()
-        out = fn(logs)
-        sec = time.perf_counter() - t
-        _clear(logs)
-        gc.collect()
-        tracemalloc.start()
-        fn(logs)
-        peak = tracemalloc.get_traced_memory()[1] / 2**20
-        tracemalloc.stop()
-        print(f"{name:28s} {len(out):9,d} {sec:8.2f} {peak:9.1f}")
-
-    _clear(logs)
-    gc.collect()
+    args = parse(__doc__.splitlines()[0], "/tmp/bench_art12_art14", argv)
+    logs = load(args)
+    time_checks(logs, CHECKS)
+    clear_cache(logs)
     t = time.perf_counter()
     for name, fn in CHECKS.items():
         if name != "time_base_table":
             fn(logs)
     print(f"{'all six, shared cache':28s} {'':9s} {time.perf_counter() - t:8.2f}")
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"process peak RSS: {rss:.0f} MiB")
+    print_peak_rss()
 
 
 if __name__ == "__main__":

@@ -13,18 +13,9 @@ part of its cost.  No assertion: figures only.
 """
 from __future__ import annotations
 
-import argparse
-import gc
-import resource
-import sys
-import time
-import tracemalloc
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from _harness import clear_cache, load, parse, print_peak_rss, time_checks  # noqa: E402,F401
 
-import audit  # noqa: E402
 from audit.checks.art19_deadline_percentile import check_deadline_percentile, deadline_cells  # noqa: E402
 from audit.checks.art19_deadline_ratchet import check_deadline_ratchet  # noqa: E402
 from audit.checks.art19_late_rate import check_late_rate  # noqa: E402
@@ -45,45 +36,11 @@ CHECKS = {
 }
 
 
-def _clear(logs) -> None:
-    for k in [k for k in logs.cache if k != "completed"]:
-        del logs.cache[k]
-
-
 def main(argv=None) -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--orders", type=int, default=1_000_000)
-    ap.add_argument("--data", default="/tmp/bench_art19")
-    ap.add_argument("--seed", type=int, default=1)
-    a = ap.parse_args(argv)
-    data = Path(a.data)
-    if not (data / "orders.parquet").exists():
-        from data_samples.generate import generate_scaled
-
-        t = time.perf_counter()
-        generate_scaled(str(data), orders=a.orders, seed=a.seed)
-        print(f"generated {data} in {time.perf_counter() - t:.1f} s")
-    t = time.perf_counter()
-    logs = audit.load_logs(data)
-    print(f"load_logs: {time.perf_counter() - t:.1f} s; {logs!r}")
-    logs.completed  # noqa: B018
-
-    print(f"{'check':28s} {'rows':>9s} {'seconds':>8s} {'peak MiB':>9s}")
-    for name, fn in CHECKS.items():
-        _clear(logs)
-        gc.collect()
-        t = time.perf_counter()
-        out = fn(logs)
-        sec = time.perf_counter() - t
-        _clear(logs)
-        gc.collect()
-        tracemalloc.start()
-        fn(logs)
-        peak = tracemalloc.get_traced_memory()[1] / 2**20
-        tracemalloc.stop()
-        print(f"{name:28s} {len(out):9,d} {sec:8.2f} {peak:9.1f}")
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"process peak RSS: {rss:.0f} MiB")
+    args = parse(__doc__.splitlines()[0], "/tmp/bench_art19", argv)
+    logs = load(args)
+    time_checks(logs, CHECKS)
+    print_peak_rss()
 
 
 if __name__ == "__main__":
