@@ -87,7 +87,7 @@ def test_without_sessions_online_check_uses_engaged_time_and_says_so(tmp_path):
 
 def test_summary_figures_and_run_outputs(folder, tmp_path):
     out = tmp_path / "out"
-    res = audit.run_audit(folder, checks="art12.minimum_wage", out=out)
+    res = audit.run_audit(folder, checks="art12.minimum_wage", out=out, charts=False)
     s = json.loads((out / "summary.json").read_text(encoding="utf-8"))["checks"]["art12.minimum_wage"]
     # assessed: A week1 (violation), B two weeks (ok, violation); A week2 insufficient
     assert s == {"status": "violation", "n": 3, "worker_periods": 3, "insufficient": 1,
@@ -99,7 +99,7 @@ def test_summary_figures_and_run_outputs(folder, tmp_path):
 
 def test_two_runs_give_identical_bytes(folder, tmp_path):
     for name in ("r1", "r2"):
-        audit.run_audit(folder, out=tmp_path / name)
+        audit.run_audit(folder, out=tmp_path / name, charts=False)
     for f in ("findings.csv", "summary.json", "rejected_rows.csv"):
         assert (tmp_path / "r1" / f).read_bytes() == (tmp_path / "r2" / f).read_bytes()
 
