@@ -377,6 +377,30 @@ def _charts_for(cid: str) -> list[str]:
 
 # --- money ---------------------------------------------------------------------------------------------
 
+_SCORECARD_TITLE = {"zh": "第十九条记分卡（算法取中）", "en": "Article 19 scorecard (算法取中)"}
+_SCORECARD_HEAD = {"zh": ("指标", "结论", "数值", "95% 置信区间", "样本量 n"),
+                   "en": ("indicator", "status", "value", "95 % CI", "n")}
+_BAND = {"zh": "总评：{band}（{label}）。规则：{rule}", "en": "Overall band: {band} ({label}). Rule: {rule}"}
+
+
+def scorecard_rows(result, lang: str = "zh") -> tuple[list[tuple[str, ...]], str]:
+    """The article-19 scorecard as table rows and the band sentence (see :mod:`audit.scorecard`)."""
+    from audit.scorecard import scorecard
+
+    card = scorecard(result.summary["checks"], thresholds=result.summary["thresholds"])
+    rows, band = [], ""
+    for r in card.itertuples():
+        if r.indicator == "overall":
+            rule = r.threshold.split(" | ")[1 if lang == "zh" and " | " in r.threshold else 0]
+            band = _BAND[lang].format(band=r.status, label=r.label_zh if lang == "zh" else r.label_en,
+                                      rule=rule)
+            continue
+        ci = "—" if pd.isna(r.ci_low) else f"{_num(r.ci_low, 4)} – {_num(r.ci_high, 4)}"
+        rows.append((r.label_zh if lang == "zh" else r.label_en, status_word(r.status, lang),
+                     "—" if pd.isna(r.value) else _num(r.value, 4), ci, f"{int(r.n):,}"))
+    return rows, band
+
+
 def money_figures(result) -> dict:
     """Money the findings put a figure on (CNY), each with its count.
 
@@ -493,6 +517,13 @@ def render_markdown(result, *, lang: str = "zh", charts: dict | None = None,
     money = money_lines(money_figures(result), lang)
     if money:
         L += ["", f"### {t['money']}", ""] + [f"- **{a}**: {b} ({c})" for a, b, c in money]
+    card, band = scorecard_rows(result, lang)
+    if card:
+        head = _SCORECARD_HEAD[lang]
+        L += ["", f"### {_SCORECARD_TITLE[lang]}", "", "| " + " | ".join(head) + " |",
+              "|" + "---|" * len(head)]
+        L += ["| " + " | ".join(_md_escape(c) for c in row) + " |" for row in card]
+        L += ["", band]
     for art, cids in _articles(result).items():
         zh, en, quote_zh, quote_en = ARTICLES.get(art, (f"第{art}条", f"Article {art}", "", ""))
         L += ["", f"## {zh if lang == 'zh' else en}", "", f"> {quote_zh}", ">",
@@ -623,6 +654,12 @@ def render_html(result, *, lang: str = "zh", charts: dict | None = None,
         H.append(f'<h3>{_e(t["money"])}</h3><table class="money">')
         H += [f"<tr><td>{_e(a)}</td><td>{_e(b)}</td><td>{_e(c)}</td></tr>" for a, b, c in money]
         H.append("</table>")
+    card, band = scorecard_rows(result, lang)
+    if card:
+        H.append(f"<h3>{_e(_SCORECARD_TITLE[lang])}</h3><table><tr>"
+                 + "".join(f"<th>{_e(h)}</th>" for h in _SCORECARD_HEAD[lang]) + "</tr>")
+        H += ["<tr>" + "".join(f"<td>{_e(c)}</td>" for c in row) + "</tr>" for row in card]
+        H.append(f"</table><p>{_e(band)}</p>")
     for art, cids in _articles(result).items():
         zh, en, quote_zh, quote_en = ARTICLES.get(art, (f"第{art}条", f"Article {art}", "", ""))
         H.append(f'<h2 id="art{art}">{_e(zh if lang == "zh" else en)}</h2>')

@@ -193,3 +193,30 @@ def test_empty_or_wholly_rejected_orders_are_one_clear_error(tmp_path):
         audit.load_logs(orders=p)
     assert str(e.value) == msg.NO_ROWS_LEFT.format(path="orders.csv", table="orders", line=2,
                                                    reason="negative pay: -3.0")
+
+
+def test_payout_weather_and_worker_rejections(tmp_path):
+    (tmp_path / "orders.csv").write_text(GOOD, encoding="utf-8")
+    (tmp_path / "payouts.csv").write_text(
+        "worker_id,period_start,period_end,gross,deductions,net,paid_at\n"
+        "w1,2025-10-01,2025-10-07,100,0,100,2025-10-10 10:00:00\n"
+        "w1,2025-10-08,2025-10-01,100,0,100,2025-10-10 10:00:00\n", encoding="utf-8")
+    (tmp_path / "weather.csv").write_text(
+        "region,date,t_max_c,t_min_c,warning\n"
+        "shijiazhuang,2025-10-01,30,15,heat:orange;rainstorm:yellow\n"
+        "shijiazhuang,2025-10-01,31,15,\n"
+        "shijiazhuang,2025-10-02,30,15,heat:purple\n", encoding="utf-8")
+    (tmp_path / "workers.csv").write_text(
+        "worker_id,employment_form,vehicle\nw1,independent,ebike\nw2,freelance,ebike\nw1,independent,car\n",
+        encoding="utf-8")
+    rej = audit.load_logs(tmp_path).rejected
+    got = dict(zip(zip(rej["file"], rej["line"]), rej["reason"]))
+    assert got == {
+        ("workers.csv", 3): "invalid employment_form 'freelance'; expected one of "
+                            "labor_contract/written_agreement/independent",
+        ("workers.csv", 4): "duplicate workers row for w1 (first seen on line 2)",
+        ("payouts.csv", 3): "period_end before period_start",
+        ("weather.csv", 3): "duplicate weather row for shijiazhuang/2025-10-01 (first seen on line 2)",
+        ("weather.csv", 4): "invalid warning 'heat:purple'; expected type:level items with level blue, "
+                            "yellow, orange or red",
+    }

@@ -76,7 +76,7 @@ def test_matches_statsmodels_with_worker_dummies():
 
 
 def test_matches_pyfixest_under_its_nested_convention():
-    pf = pytest.importorskip("pyfixest")
+    import pyfixest as pf
     df = _panel(seed=11, singletons=4)
     fit = pf.feols("y ~ holiday + weather + log_dist + C(hour) | worker", df, vcov={"CRV1": "worker"})
     ref = fit.tidy()
