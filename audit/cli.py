@@ -93,6 +93,12 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--pseudonymize", metavar="KEY", help="replace every worker id in every output by a "
                                                          "keyed hash (HMAC-SHA256)")
     p.add_argument("--no-charts", action="store_true", help="skip drawing charts (faster)")
+    p.add_argument("--engine", choices=("memory", "chunked", "dask", "auto"), default="memory",
+                   help="memory (default); chunked: partitioned Parquet, bounded memory; dask: a Dask "
+                        "cluster; auto: chunked above 1 GiB of orders")
+    p.add_argument("--partitions", type=int, default=None, help="number of worker partitions")
+    p.add_argument("--workdir", default=None, help="keep and reuse the partitioned Parquet here")
+    p.add_argument("--scheduler", default=None, help="Dask scheduler address (default: a local cluster)")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -169,7 +175,9 @@ def _cmd_run(args, folder) -> int:
     result = run_audit(folder, **_inputs(args), profile=getattr(args, "profile", None),
                        region=getattr(args, "region", None), holidays=getattr(args, "holidays", None),
                        checks=args.checks, lang=args.lang, out=args.out,
-                       pseudonymize=args.pseudonymize, charts=not args.no_charts)
+                       pseudonymize=args.pseudonymize, charts=not args.no_charts,
+                       engine=args.engine, n_parts=args.partitions, workdir=args.workdir,
+                       scheduler=args.scheduler)
     print(_DONE[args.lang].format(orders=result.summary["rows"]["orders_read"],
                                   rejected=result.summary["rows"]["rejected"],
                                   seconds=time.perf_counter() - t0, out=args.out))

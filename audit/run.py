@@ -106,7 +106,8 @@ def run_audit(source: str | Path | AuditLogs | None = None, *, orders=None, sess
               workers=None, payouts=None, weather=None, profile=None, region: str | None = None,
               holidays=None, checks: str | list[str] | None = None, thresholds: dict | None = None,
               lang: str = "zh", out: str | Path | None = None, progress: bool | None = None,
-              pseudonymize: str | None = None, charts: bool = True) -> AuditResult:
+              pseudonymize: str | None = None, charts: bool = True, engine: str = "memory",
+              n_parts: int | None = None, workdir=None, scheduler: str | None = None) -> AuditResult:
     """Audit one platform's logs.
 
     Parameters
@@ -136,11 +137,31 @@ def run_audit(source: str | Path | AuditLogs | None = None, *, orders=None, sess
         of HMAC-SHA256(key, id), the same for the same key.
     charts : bool
         Draw the charts into ``out/charts`` and the report (about 2 s a chart).
+    engine : {"memory", "chunked", "dask", "auto"}
+        ``chunked`` converts the inputs once to Parquet partitioned by a hash
+        of worker_id and runs per-worker checks partition by partition;
+        ``dask`` runs the same kernels on a Dask cluster; ``auto`` picks
+        chunked above 1 GiB of orders.  All give the same bytes
+        (:mod:`audit.engine`).
+    n_parts, workdir, scheduler
+        Partitions, the folder kept for the partitioned Parquet, and a Dask
+        scheduler address (default: a local cluster).
 
     Returns
     -------
     AuditResult
     """
+    if engine != "memory" and not isinstance(source, AuditLogs):
+        from audit.engine import choose_engine, run_partitioned
+
+        engine = choose_engine(engine, orders, source)
+        if engine != "memory":
+            return run_partitioned(source, engine=engine, orders=orders, sessions=sessions,
+                                   workers=workers, payouts=payouts, weather=weather, profile=profile,
+                                   region=region, holidays=holidays, checks=checks,
+                                   thresholds=thresholds, lang=lang, out=out, progress=progress,
+                                   pseudonymize=pseudonymize, charts=charts, n_parts=n_parts,
+                                   workdir=workdir, scheduler=scheduler)
     logs = source if isinstance(source, AuditLogs) else load_logs(
         source, orders=orders, sessions=sessions, workers=workers, payouts=payouts,
         weather=weather, profile=profile, region=region, holidays=holidays)

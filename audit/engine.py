@@ -1,0 +1,962 @@
+"""Out-of-core (``chunked``) and distributed (``dask``) audits with the in-memory results.
+
+The in-memory engine (:func:`audit.run.run_audit`) holds every table at once.
+This module runs the same check functions on pieces of the logs so that a
+city's quarter fits an ordinary machine and a province a cluster, and gives
+the same ``findings.csv`` and ``summary.json`` bytes.
+
+How
+---
+1. **Ingest, once.**  :func:`partition_logs` reads each input in chunks
+   (CSV through pandas ``chunksize`` with the encoding
+   :func:`audit.ingest.detect_encoding` finds, Parquet by row batches),
+   validates each chunk with :func:`audit.ingest.validate_table` (line
+   numbers offset by the rows before the chunk), rejects duplicates of a
+   unique key across chunks (``order_id``; ``worker_id`` of workers;
+   ``region/date`` of weather) naming the first line as the in-memory run
+   does, and appends the valid rows to ``P`` Parquet files per table,
+   ``part = hash(worker_id) mod P`` (:func:`pandas.util.hash_array`, stable
+   across runs and machines).  Orders, sessions and payouts are partitioned;
+   workers and weather are small and kept whole.  Every row keeps its file
+   line in ``_row``.  Region keys are collected and resolved once at the end
+   (:func:`audit.rules.resolve_regions` on the distinct keys, so an unknown
+   key raises the same error as in memory); ``region_code`` is added when a
+   partition is loaded.  The folder is reused when the inputs' SHA-256, the
+   profile and ``P`` are unchanged (a ``manifest.json`` records them).
+2. **Per-worker checks** (``level`` worker-week, worker-day, worker-month,
+   payout) run partition by partition on an :class:`AuditLogs` holding the
+   partition's workers: all their orders, sessions and payouts, their rows
+   of the workers table and the whole weather table.  Memory is one
+   partition at a time.  Each check's partition findings are concatenated,
+   put in worker order (a stable sort on ``subject``, which is the order a
+   check produces on the whole table, since worker codes are sorted ids),
+   and summarised with the check's own ``summarize``.
+3. **Platform-level checks** (``level`` platform, group) need the whole
+   platform.  Each runs on a *narrow projection*: the order columns it
+   reads (:data:`PLATFORM_COLUMNS`) of every partition, put back in file
+   order by ``_row``, the sessions' ``worker_id, login_at, logout_at``
+   (which fixes the same worker-code universe as in memory), the whole
+   workers and weather tables.  Should a check read a column outside its
+   projection (a ``KeyError``), it is re-run on all columns, so a new
+   check is never wrong, only slower.  Exact merged partial aggregates
+   (``metrics.premium.PremiumStats.merge``, ``metrics.histograms``,
+   ``metrics.suffstats``, the daily moments of
+   ``metrics.structural_break``) would remove the projection; they need the
+   check modules to expose a map/merge split, which is the next step
+   (see benchmarks/README.md).
+4. The findings are combined and sorted by :func:`audit.run._combine` and the
+   summary built by :func:`audit.run.build_summary`, so the bytes written by
+   :meth:`AuditResult.write` are those of the in-memory engine.
+
+``engine="dask"`` maps the same partition kernel over the partitions with
+``distributed.Client.map`` (a ``LocalCluster(n_workers=2,
+threads_per_worker=1, processes=True)`` unless ``scheduler`` names one) and
+submits the platform checks as tasks too; every task reads its partition
+from the shared Parquet folder, so the workers need that folder on a shared
+file system.
+
+Decisions
+---------
+* ``P`` defaults to ``ceil(input bytes / 64 MiB)`` bounded to 1–512
+  (about 300 000 orders a partition); ``"auto"`` engine choice (for the
+  lead's ``run_audit``): chunked when the orders files exceed
+  :data:`AUTO_CHUNKED_BYTES` (1 GiB, about 6 M orders of CSV).
+* Duplicate keys across chunks are found by a 64-bit hash confirmed by a
+  second, independently keyed 64-bit hash (a false match would need both
+  to collide: about 1e-24 at 30 M orders).
+* The result's ``logs`` is a light :class:`AuditLogs`: its ``orders`` holds
+  only the distinct worker ids (for pseudonymisation), ``workers`` and
+  ``weather`` are whole, ``rejected`` and ``sources`` are complete and
+  ``time_base`` (computed per partition) is in its cache.  Charts that need
+  the raw orders are not drawn from it.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Callable, Iterator
+
+import numpy as np
+import pandas as pd
+
+from audit import _messages as msg
+from audit.checks import CheckSpec, select_checks
+from audit.exceptions import InputError
+from audit.findings import INSUFFICIENT, NOT_RUN, insufficient_finding
+from audit.ingest import (REJECTED_COLUMNS, SourceFile, detect_encoding, read_raw, sha256_file,
+                          validate_table)
+from audit.logs import TABLE_NAMES, AuditLogs, find_table_file
+from audit.profiles import Profile, load_profile
+from audit.schema import TABLES
+
+ENGINES = ("memory", "chunked", "dask")
+WORKER_LEVELS = ("worker-week", "worker-day", "worker-month", "payout")
+PARTITIONED = ("orders", "sessions", "payouts")
+AUTO_CHUNKED_BYTES = 1 << 30
+PART_BYTES = 64 << 20
+MAX_PARTS = 512
+DEFAULT_CHUNK_ROWS = 1_000_000
+ROW = "_row"
+_HASH_KEY2 = "gigaudit-dupkey2"  # 16 bytes: the second, independent key hash
+_LAYOUT = 1  # bump when the partition layout changes (invalidates reuse)
+
+ERR_ENGINE = "unknown engine {engine!r}; expected one of memory, chunked, dask"
+ERR_NO_DASK = "engine='dask' needs dask[distributed]: pip install 'dask[distributed]>=2024.1'"
+
+#: Order columns each platform-level check reads (besides ``worker_id,
+#: status, accepted_at, region_code``, always given).  A check not listed
+#: gets every column.
+PLATFORM_COLUMNS: dict[str, tuple[str, ...]] = {
+    "art13.holiday_premium": ("pay", "bonus", "tip", "allowance", "penalty", "distance_km",
+                              "platform", "delivered_at"),
+    "art13.weather_premium": ("pay", "bonus", "tip", "allowance", "penalty", "distance_km",
+                              "platform", "delivered_at"),
+    "art19.late_rate": ("delivered_at", "promised_at", "picked_up_at", "distance_km"),
+    "art19.deadline_percentile": ("delivered_at", "promised_at", "picked_up_at", "distance_km"),
+    "art19.required_speed": ("delivered_at", "promised_at", "picked_up_at", "distance_km"),
+    "art19.deadline_ratchet": ("delivered_at", "promised_at", "picked_up_at", "distance_km"),
+    "art19.pay_opacity": ("pay", "bonus", "distance_km"),
+    "art19.take_rate": ("pay", "bonus", "tip", "allowance", "customer_price"),
+    "art19.pay_rule_change": ("pay", "bonus", "distance_km", "platform"),
+    "art10.group_disparity": ("pay", "bonus", "penalty", "tip", "allowance", "delivered_at"),
+}
+_ALWAYS = ("worker_id", "status", "accepted_at", "region_code")
+
+
+# ---------------------------------------------------------------------------
+# logs of a piece of the platform
+# ---------------------------------------------------------------------------
+
+
+@dataclass(repr=False)
+class PieceLogs(AuditLogs):
+    """:class:`AuditLogs` of a partition or projection that answers ``lacks`` and
+    ``period`` for the whole platform, so a check sees what it would in memory."""
+
+    present: dict = field(default_factory=dict)
+    whole_period: tuple = (None, None)
+
+    def lacks(self, need: str) -> str | None:
+        if need == "worker_ids":
+            return None if self.profile.worker_ids else "the export has no worker id"
+        table, _, column = need.partition(".")
+        cols = self.present.get(table)
+        if cols is None:
+            return f"no {table} table"
+        if column and column not in cols:
+            return f"no {table}.{column} values"
+        return None
+
+    @property
+    def period(self) -> tuple[pd.Timestamp, pd.Timestamp]:
+        return self.whole_period
+
+
+@dataclass
+class PartitionedLogs:
+    """A platform's validated logs as ``P`` worker-hash partitions on disk.
+
+    Attributes
+    ----------
+    root : Path
+        Folder holding ``<table>/part-00000.parquet`` … and ``manifest.json``.
+    n_parts : int
+        Number of partitions ``P``.
+    dtypes : dict
+        Per table, the pandas dtype of each column after validation (restored
+        on loading, so a partition's frames equal the in-memory rows).
+    region_codes : dict
+        Per table with a region, ``{key: region code}``.
+    present : dict
+        Per table given, the columns holding at least one value (``None``
+        for a table not given): the answer of ``AuditLogs.lacks``.
+    period : tuple of Timestamp
+        First and last day with an accepted order.
+    workers, weather : DataFrame or None
+        The small tables, whole.
+    rejected : DataFrame
+        Every rejected row, in file order.
+    sources : list of SourceFile
+    profile : Profile
+    holiday_overrides : path or DataFrame, optional
+    """
+
+    root: Path
+    n_parts: int
+    dtypes: dict
+    region_codes: dict
+    present: dict
+    period: tuple
+    workers: pd.DataFrame | None
+    weather: pd.DataFrame | None
+    rejected: pd.DataFrame
+    sources: list
+    profile: Profile
+    holiday_overrides: object = None
+    worker_ids: np.ndarray | None = None
+
+    def light(self) -> "PartitionedLogs":
+        """A copy without the rejected rows and sources (what a task needs)."""
+        return replace(self, rejected=pd.DataFrame(columns=REJECTED_COLUMNS), sources=[],
+                       worker_ids=None)
+
+    # -- loading -----------------------------------------------------------
+    def _path(self, table: str, p: int) -> Path:
+        return self.root / table / f"part-{p:05d}.parquet"
+
+    def read(self, table: str, p: int, columns: list[str] | None = None) -> pd.DataFrame | None:
+        """One partition of a table with the in-memory dtypes (``_row`` kept)."""
+        if self.present.get(table) is None:
+            return None
+        import pyarrow.parquet as pq
+
+        dtypes = self.dtypes[table]
+        path = self._path(table, p)
+        want = None if columns is None else [c for c in dtypes if c in columns and c != "region_code"] + [ROW]
+        if path.exists():
+            df = pq.read_table(path, columns=want).to_pandas()
+        else:
+            df = pd.DataFrame({c: pd.Series([], dtype="object")
+                               for c in (want or [c for c in dtypes if c != "region_code"] + [ROW])})
+        return self._restore(table, df)
+
+    def _restore(self, table: str, df: pd.DataFrame) -> pd.DataFrame:
+        dtypes = self.dtypes[table]
+        out = {}
+        for c in df.columns:
+            if c == ROW:
+                out[c] = df[c].astype(np.int64)
+                continue
+            dt = dtypes[c]
+            s = df[c]
+            if dt == "object":
+                # repeated texts (ids, status, region) share one Python object each
+                codes, uniq = pd.factorize(s)
+                vals = np.asarray(uniq, dtype=object)
+                arr = vals[codes] if len(vals) else np.full(len(s), None, dtype=object)
+                arr[codes < 0] = None
+                out[c] = pd.Series(arr, index=s.index, dtype=object)
+            elif str(s.dtype) != dt:
+                out[c] = s.astype(dt)
+            else:
+                out[c] = s
+        df = pd.DataFrame(out)
+        codes = self.region_codes.get(table)
+        if codes is not None and "region" in df.columns:
+            has = df["region"].notna().to_numpy()
+            rc = pd.Series(None, index=df.index, dtype=object)
+            if has.any():
+                rc[has] = df.loc[has, "region"].astype(str).map(codes).to_numpy()
+            df["region_code"] = rc
+        return df
+
+    def _workers_of(self, p: int) -> pd.DataFrame | None:
+        w = self.workers
+        if w is None:
+            return None
+        keep = partition_of(w["worker_id"], self.n_parts) == p
+        return w[keep].reset_index(drop=True)
+
+    def _logs(self, tables: dict, cache: dict | None = None) -> PieceLogs:
+        return PieceLogs(rejected=pd.DataFrame(columns=REJECTED_COLUMNS), sources=[],
+                         profile=self.profile, holiday_overrides=self.holiday_overrides,
+                         present=self.present, whole_period=self.period, **tables)
+
+    def part(self, p: int) -> PieceLogs:
+        """The logs of partition ``p``: its workers' rows of every table, all weather."""
+        tables = {}
+        for name in PARTITIONED:
+            t = self.read(name, p)
+            tables[name] = None if t is None else t.drop(columns=ROW)
+        tables["workers"] = self._workers_of(p)
+        tables["weather"] = self.weather
+        return self._logs(tables)
+
+    def projection(self, order_columns: list[str] | None) -> PieceLogs:
+        """All orders (given columns, file order), sessions' times, workers and weather."""
+        orders = self._gather("orders", order_columns)
+        sessions = self._gather("sessions", ["worker_id", "login_at", "logout_at"])
+        return self._logs({"orders": orders, "sessions": sessions, "payouts": None,
+                           "workers": self.workers, "weather": self.weather})
+
+    def _gather(self, table: str, columns: list[str] | None) -> pd.DataFrame | None:
+        if self.present.get(table) is None:
+            return None
+        cols = None if columns is None else list(columns) + (["region"] if "region_code" in columns else [])
+        parts = [self.read(table, p, cols) for p in range(self.n_parts)]
+        df = pd.concat([x for x in parts if len(x)] or parts[:1], ignore_index=True)
+        del parts
+        order = np.argsort(df[ROW].to_numpy(), kind="stable")
+        df = df.take(order).reset_index(drop=True).drop(columns=ROW)
+        if columns is not None and "region" not in columns and "region" in df.columns:
+            df = df.drop(columns="region")
+        return df
+
+    def meta_logs(self) -> PieceLogs:
+        """The light logs an :class:`AuditResult` of a partitioned run holds."""
+        ids = self.worker_ids if self.worker_ids is not None else np.array([], dtype=object)
+        sessions = pd.DataFrame({"worker_id": pd.Series([], dtype=object)}) \
+            if self.present.get("sessions") is not None else None
+        logs = self._logs({"orders": pd.DataFrame({"worker_id": pd.Series(ids, dtype=object)}),
+                           "sessions": sessions, "payouts": None, "workers": self.workers,
+                           "weather": self.weather})
+        logs.rejected = self.rejected
+        logs.sources = list(self.sources)
+        return logs
+
+
+def partition_of(worker_id: pd.Series, n_parts: int) -> np.ndarray:
+    """Partition of each worker id: a stable 64-bit hash of the id text modulo ``n_parts``."""
+    if n_parts <= 1:
+        return np.zeros(len(worker_id), dtype=np.int64)
+    vals = worker_id.astype(str).to_numpy(dtype=object)
+    return (pd.util.hash_array(vals, categorize=True) % np.uint64(n_parts)).astype(np.int64)
+
+
+# ---------------------------------------------------------------------------
+# ingest
+# ---------------------------------------------------------------------------
+
+
+def _inputs(folder, given: dict, prof: Profile) -> dict:
+    if folder is not None:
+        folder = Path(folder)
+        if not folder.is_dir():
+            raise InputError(msg.FILE_NOT_FOUND.format(table="folder", path=folder))
+        for name in TABLE_NAMES:
+            if given[name] is None:
+                given[name] = find_table_file(folder, prof.files.get(name, name))
+        if given["orders"] is None:
+            raise InputError(msg.NO_ORDERS_FILE.format(path=folder))
+    if given["orders"] is None:
+        raise InputError(msg.NO_ORDERS_FILE.format(path="the arguments"))
+    return given
+
+
+def _raw_chunks(src, name: str, chunk_rows: int) -> Iterator[pd.DataFrame]:
+    """The raw table in chunks of ``chunk_rows`` rows, as :func:`read_raw` reads it."""
+    if isinstance(src, pd.DataFrame):
+        for i in range(0, max(len(src), 1), chunk_rows):
+            yield src.iloc[i:i + chunk_rows]
+        return
+    path = Path(src)
+    suffix = path.suffix.lower()
+    if suffix not in (".csv", ".parquet"):  # Excel: small by nature, read whole
+        yield read_raw(path, table=name)
+        return
+    if not path.is_file():
+        raise InputError(msg.FILE_NOT_FOUND.format(table=name, path=path))
+    try:
+        if suffix == ".csv":
+            enc = detect_encoding(path)
+            reader = pd.read_csv(path, dtype=str, encoding=enc, skipinitialspace=True,
+                                 chunksize=chunk_rows)
+            it = iter(reader)
+        else:
+            import pyarrow as pa
+            import pyarrow.parquet as pq
+
+            pf = pq.ParquetFile(path)
+            it = (pa.Table.from_batches([b]).to_pandas() for b in pf.iter_batches(batch_size=chunk_rows))
+        first = True
+        while True:
+            try:
+                df = next(it)
+            except StopIteration:
+                break
+            df.columns = [str(c).strip().lstrip("\ufeff") for c in df.columns]
+            first = False
+            yield df
+        if first:  # no data rows: the in-memory reader decides what that means
+            yield read_raw(path, table=name)
+    except InputError:
+        raise
+    except Exception as exc:  # any parser error becomes one clear line, as read_raw says it
+        kind = suffix.lstrip(".").upper()
+        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise InputError(msg.UNREADABLE_FILE.format(path=path, kind=kind, error=first_line)) from None
+
+
+class _SeenKeys:
+    """Unique keys of earlier chunks: (hash1 sorted, hash2, first line) per chunk."""
+
+    def __init__(self):
+        self.parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+
+    @staticmethod
+    def hashes(labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return (pd.util.hash_array(labels, categorize=False),
+                pd.util.hash_array(labels, hash_key=_HASH_KEY2, categorize=False))
+
+    def first_lines(self, h1: np.ndarray, h2: np.ndarray) -> np.ndarray:
+        """The first line of each key seen before, or -1."""
+        out = np.full(h1.size, -1, dtype=np.int64)
+        for s1, s2, lines in self.parts:
+            if not s1.size:
+                continue
+            pos = np.minimum(np.searchsorted(s1, h1), s1.size - 1)
+            hit = (s1[pos] == h1) & (s2[pos] == h2) & (out < 0)
+            out[hit] = lines[pos[hit]]
+        return out
+
+    def add(self, h1: np.ndarray, h2: np.ndarray, lines: np.ndarray) -> None:
+        order = np.argsort(h1, kind="stable")
+        self.parts.append((h1[order], h2[order], lines[order]))
+
+
+def _key_labels(table: pd.DataFrame, keys: tuple[str, ...]) -> pd.Series:
+    label = table[keys[0]].astype("string").fillna("")
+    for k in keys[1:]:
+        label = label + "/" + table[k].astype("string").fillna("")
+    return label
+
+
+def _arrow_schema(df: pd.DataFrame):
+    import pyarrow as pa
+
+    fields = []
+    for c, dt in df.dtypes.items():
+        if c == ROW or pd.api.types.is_integer_dtype(dt):
+            t = pa.int64()
+        elif pd.api.types.is_bool_dtype(dt):
+            t = pa.bool_()
+        elif pd.api.types.is_float_dtype(dt):
+            t = pa.float64()
+        elif pd.api.types.is_datetime64_dtype(dt):
+            t = pa.timestamp(np.datetime_data(dt)[0])
+        else:
+            t = pa.string()
+        fields.append(pa.field(str(c), t))
+    return pa.schema(fields)
+
+
+def default_parts(sources: list) -> int:
+    """``P`` for inputs of this many bytes (about 64 MiB of input a partition)."""
+    size = 0
+    for s in sources:
+        if s is not None and not isinstance(s, pd.DataFrame) and Path(s).is_file():
+            size += Path(s).stat().st_size
+        elif isinstance(s, pd.DataFrame):
+            size += int(s.memory_usage(deep=False).sum())
+    return int(min(MAX_PARTS, max(1, math.ceil(size / PART_BYTES))))
+
+
+def partition_logs(folder: str | Path | None = None, *, out: str | Path | None = None,
+                   n_parts: int | None = None, chunk_rows: int = DEFAULT_CHUNK_ROWS,
+                   orders=None, sessions=None, workers=None, payouts=None, weather=None,
+                   profile: str | Path | Profile | None = None, region: str | None = None,
+                   holidays=None, reuse: bool = True,
+                   timings: dict | None = None) -> PartitionedLogs:
+    """Read, validate and partition a platform's logs by worker, in bounded memory.
+
+    Parameters
+    ----------
+    folder : path, optional
+        A folder of canonical files, as for :func:`audit.load_logs`.
+    out : path, optional
+        Folder for the partitions (a temporary folder by default).
+    n_parts : int, optional
+        Number of partitions (default :func:`default_parts`).
+    chunk_rows : int
+        Rows read and validated at a time.
+    orders, sessions, workers, payouts, weather, profile, region, holidays
+        As for :func:`audit.load_logs`.
+    reuse : bool
+        Reuse ``out`` when its manifest matches the inputs (same SHA-256,
+        profile, ``P`` and layout).
+    timings : dict, optional
+        Filled with seconds spent reading+validating and writing.
+
+    Returns
+    -------
+    PartitionedLogs
+
+    Raises
+    ------
+    InputError, RuleError
+        As :func:`audit.load_logs` (same messages, same rows rejected).
+    """
+    prof = profile if isinstance(profile, Profile) else load_profile(profile)
+    if region:
+        prof.region = region
+    given = _inputs(folder, {"orders": orders, "sessions": sessions, "workers": workers,
+                             "payouts": payouts, "weather": weather}, prof)
+    P = int(n_parts) if n_parts else default_parts(list(given.values()))
+    root = Path(out) if out is not None else Path(tempfile.mkdtemp(prefix="gigaudit-parts-"))
+    digests = {n: ("" if s is None or isinstance(s, pd.DataFrame) else sha256_file(Path(s)))
+               for n, s in given.items()}
+    key = {"layout": _LAYOUT, "n_parts": P, "digests": digests, "profile": repr(prof),
+           "files": {n: (None if s is None else (str(Path(s).resolve()) if not isinstance(
+               s, pd.DataFrame) else "<DataFrame>")) for n, s in given.items()}}
+    can_reuse = reuse and not any(isinstance(s, pd.DataFrame) for s in given.values())
+    pickle_path = root / "logs.pkl"
+    if can_reuse and (root / "manifest.json").exists() and pickle_path.exists():
+        try:
+            if json.loads((root / "manifest.json").read_text()) == key:
+                got = pd.read_pickle(pickle_path)
+                got.root = root
+                got.holiday_overrides = holidays
+                return got
+        except Exception:  # a stale or broken cache is rebuilt
+            pass
+    if root.exists():
+        for name in TABLE_NAMES:
+            shutil.rmtree(root / name, ignore_errors=True)
+    root.mkdir(parents=True, exist_ok=True)
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    t_read = t_write = 0.0
+    dtypes: dict = {}
+    present: dict = {}
+    keys_by_table: dict = {}
+    whole: dict = {}
+    rejected: list[pd.DataFrame] = []
+    sources: list[SourceFile] = []
+    period = [None, None]
+    ids: set = set()
+    for name in TABLE_NAMES:
+        src = given[name]
+        if src is None:
+            present[name] = None
+            continue
+        spec = TABLES[name]
+        if isinstance(src, pd.DataFrame):
+            label, first = f"<{name} DataFrame>", 2
+        else:
+            label, first = Path(src).name, (1 if Path(src).suffix.lower() == ".parquet" else 2)
+        writers: dict[int, object] = {}
+        schema = None
+        seen = _SeenKeys() if spec.unique else None
+        n_read = n_rej = 0
+        first_rej = None
+        cols_with_values: set = set()
+        region_keys: set = set()
+        small: list[pd.DataFrame] = []
+        t0 = time.perf_counter()
+        for raw in _raw_chunks(src, name, chunk_rows):
+            if name == "orders" and n_read == 0 and len(raw) == 0:
+                raise InputError(msg.EMPTY_TABLE.format(path=label, table=name))
+            table, rej = validate_table(raw, name, profile=prof, file=label, first_line=first + n_read)
+            lines = np.arange(first + n_read, first + n_read + len(raw), dtype=np.int64)
+            good_lines = np.setdiff1d(lines, rej["line"].to_numpy(dtype=np.int64)) if len(rej) else lines
+            n_read += len(raw)
+            del raw
+            if seen is not None and len(table):
+                labels = _key_labels(table, spec.unique)
+                h1, h2 = seen.hashes(labels.to_numpy(dtype=object))
+                firsts = seen.first_lines(h1, h2)
+                dup = firsts >= 0
+                if dup.any():
+                    template = msg.REJECT_DUPLICATE_ORDER if name == "orders" else msg.REJECT_DUPLICATE_KEY
+                    vals = labels.to_numpy(dtype=object)[dup]
+                    extra = pd.DataFrame({
+                        "file": label, "line": good_lines[dup], "table": name,
+                        "column": "/".join(spec.unique), "value": vals,
+                        "reason": [template.format(table=name, value=v, first=f)
+                                   for v, f in zip(vals, firsts[dup])]})
+                    rej = pd.concat([rej, extra], ignore_index=True) if len(rej) else extra
+                    table = table[~dup].reset_index(drop=True)
+                    good_lines, h1, h2 = good_lines[~dup], h1[~dup], h2[~dup]
+                seen.add(h1, h2, good_lines)
+            if len(rej):
+                rejected.append(rej)
+                n_rej += len(rej)
+                if first_rej is None:
+                    first_rej = rej.sort_values("line", kind="stable").iloc[0]
+            if not len(table):
+                continue
+            cols_with_values.update(c for c in table.columns if table[c].notna().any())
+            if "region" in table.columns and name in ("orders", "workers", "weather"):
+                region_keys.update(table["region"].dropna().astype(str).unique().tolist())
+            if name == "orders":
+                acc = table["accepted_at"]
+                lo, hi = acc.min(), acc.max()
+                if pd.notna(lo):
+                    period[0] = lo if period[0] is None else min(period[0], lo)
+                    period[1] = hi if period[1] is None else max(period[1], hi)
+            if "worker_id" in table.columns:
+                ids.update(table["worker_id"].dropna().astype(str).unique().tolist())
+            if name not in dtypes:
+                dtypes[name] = {c: str(t) for c, t in table.dtypes.items()}
+            if name not in PARTITIONED:
+                small.append(table)
+                continue
+            table[ROW] = good_lines
+            t1 = time.perf_counter()
+            part = partition_of(table["worker_id"], P)
+            if schema is None:
+                schema = _arrow_schema(table)
+                (root / name).mkdir(parents=True, exist_ok=True)
+            order = np.argsort(part, kind="stable")
+            bounds = np.searchsorted(part[order], np.arange(P + 1))
+            arrow = pa.Table.from_pandas(table, schema=schema, preserve_index=False)
+            arrow = arrow.take(pa.array(order))
+            for p in range(P):
+                a, b = bounds[p], bounds[p + 1]
+                if a == b:
+                    continue
+                if p not in writers:
+                    writers[p] = pq.ParquetWriter(root / name / f"part-{p:05d}.parquet", schema,
+                                                  compression="lz4")
+                writers[p].write_table(arrow.slice(a, b - a))
+            del arrow, table
+            t_write += time.perf_counter() - t1
+        for w in writers.values():
+            w.close()
+        t_read += time.perf_counter() - t0
+        if n_read and n_rej == n_read:
+            raise InputError(msg.NO_ROWS_LEFT.format(path=label, table=name, line=first_rej["line"],
+                                                     reason=first_rej["reason"]))
+        if name not in dtypes:  # every row rejected or no rows: keep the column layout
+            dtypes[name] = {c.name: "object" for c in spec.columns}
+        present[name] = cols_with_values
+        keys_by_table[name] = region_keys
+        if name not in PARTITIONED:
+            whole[name] = (pd.concat(small, ignore_index=True) if len(small) > 1 else
+                           small[0] if small else pd.DataFrame({c: pd.Series([], dtype=object)
+                                                                for c in dtypes[name]}))
+        sources.append(SourceFile(name, Path(label), digests[name], n_read, n_rej))
+
+    # regions: resolved once, in the order and with the errors of load_logs
+    from audit.rules import resolve_regions
+
+    region_codes: dict = {}
+    for name in ("orders", "workers", "weather"):
+        if present.get(name) is None or "region" not in dtypes.get(name, {}):
+            continue
+        keys = sorted(keys_by_table.get(name, ()))
+        codes = resolve_regions(pd.Series(keys, dtype=object)) if keys else pd.Series([], dtype=object)
+        region_codes[name] = dict(zip(keys, codes.to_numpy()))
+        if "region_code" not in dtypes[name]:
+            dtypes[name]["region_code"] = "object"
+    for name, t in whole.items():
+        codes = region_codes.get(name)
+        if codes is not None:
+            has = t["region"].notna().to_numpy()
+            rc = pd.Series(None, index=t.index, dtype=object)
+            if has.any():
+                rc[has] = t.loc[has, "region"].astype(str).map(codes).to_numpy()
+            t["region_code"] = rc
+    for name in ("orders", "workers", "weather"):
+        if present.get(name) is not None and name in region_codes:
+            has_any = any(v is not None for v in region_codes[name].values())
+            if has_any:
+                present[name] = set(present[name]) | {"region_code"}
+
+    rej_all = pd.concat([r for r in rejected if len(r)], ignore_index=True) if rejected \
+        else pd.DataFrame(columns=REJECTED_COLUMNS)
+    if len(rej_all):
+        order = {n: i for i, n in enumerate(TABLE_NAMES)}
+        rej_all = (rej_all.assign(_t=rej_all["table"].map(order))
+                   .sort_values(["_t", "file", "line"], kind="stable").drop(columns="_t")
+                   .reset_index(drop=True))
+    lo, hi = period
+    result = PartitionedLogs(
+        root=root, n_parts=P, dtypes=dtypes, region_codes=region_codes, present=present,
+        period=(pd.Timestamp(lo).normalize(), pd.Timestamp(hi).normalize()),
+        workers=whole.get("workers"), weather=whole.get("weather"), rejected=rej_all,
+        sources=sources, profile=prof, holiday_overrides=holidays,
+        worker_ids=np.array(sorted(ids), dtype=object))
+    if timings is not None:
+        timings["read_validate"] = t_read - t_write
+        timings["write_partitions"] = t_write
+    if can_reuse:
+        keep = result.holiday_overrides
+        result.holiday_overrides = None
+        pd.to_pickle(result, pickle_path)
+        result.holiday_overrides = keep
+        (root / "manifest.json").write_text(json.dumps(key, indent=1, sort_keys=True))
+    return result
+
+
+# ---------------------------------------------------------------------------
+# kernels (module level so that Dask can ship them)
+# ---------------------------------------------------------------------------
+
+
+def run_partition(plogs: PartitionedLogs, p: int, check_ids: list[str], limits: dict, *,
+                  time_base: bool = True, timings: dict | None = None) -> dict:
+    """Run the per-worker checks on partition ``p``.
+
+    Returns
+    -------
+    dict
+        ``{check id: findings}`` and, with ``time_base``, ``"_time_base"``.
+    """
+    from audit.run import _run_one
+
+    specs = {s.id: s for s in select_checks(list(check_ids))} if check_ids else {}
+    logs = plogs.part(p)
+    out = {}
+    for cid in check_ids:
+        t0 = time.perf_counter()
+        out[cid] = _run_one(specs[cid], logs, limits)
+        if timings is not None:
+            timings[cid] = timings.get(cid, 0.0) + time.perf_counter() - t0
+    if time_base:
+        from audit.time_base import time_base_table
+
+        t0 = time.perf_counter()
+        out["_time_base"] = time_base_table(logs)
+        if timings is not None:
+            timings["time_base"] = timings.get("time_base", 0.0) + time.perf_counter() - t0
+    return out
+
+
+def projection_columns(plogs: PartitionedLogs, check_id: str) -> tuple[str, ...] | None:
+    """The order columns of a platform check's projection (None: all)."""
+    cols = PLATFORM_COLUMNS.get(check_id)
+    if cols is None:
+        return None
+    have = plogs.dtypes["orders"]
+    return tuple(c for c in dict.fromkeys(_ALWAYS + cols) if c in have)
+
+
+def run_platform_check(plogs: PartitionedLogs, check_id: str, limits: dict, *,
+                       shared: dict | None = None) -> pd.DataFrame:
+    """Run a platform-level check on its narrow projection (all columns on a ``KeyError``).
+
+    ``shared`` keeps the last projection (and its cache, e.g. the order flags)
+    for the next check that reads the same columns, as the in-memory run
+    shares one cache.
+    """
+    from audit.run import _run_one
+
+    spec = select_checks([check_id])[0]
+    wanted = projection_columns(plogs, check_id)
+
+    def logs_for(cols):
+        if shared is not None and shared.get("cols", 0) == cols:
+            return shared["logs"]
+        if shared is not None:
+            shared.clear()  # free the previous projection before loading the next
+        logs = plogs.projection(None if cols is None else list(cols))
+        if shared is not None:
+            shared.update(cols=cols, logs=logs)
+        return logs
+
+    if wanted is not None:
+        try:
+            return _run_one(spec, logs_for(wanted), limits)
+        except KeyError:
+            pass  # the check reads a column outside its projection: run it on all columns
+    return _run_one(spec, logs_for(None), limits)
+
+
+def _run_partition_task(plogs, p, check_ids, limits, time_base):
+    return run_partition(plogs, p, check_ids, limits, time_base=time_base)
+
+
+# ---------------------------------------------------------------------------
+# the run
+# ---------------------------------------------------------------------------
+
+
+def _merge_worker_findings(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """Partition findings of one check in the order the check gives on the whole table."""
+    nonempty = [f for f in frames if len(f)]
+    if not nonempty:
+        return frames[0]
+    if len(nonempty) == 1:
+        return nonempty[0].reset_index(drop=True)
+    allf = pd.concat(nonempty, ignore_index=True, sort=False)
+    return allf.sort_values("subject", kind="stable", na_position="first").reset_index(drop=True)
+
+
+def run_partitioned(source: str | Path | PartitionedLogs | None = None, *, engine: str = "chunked",
+                    orders=None, sessions=None, workers=None, payouts=None, weather=None,
+                    profile=None, region: str | None = None, holidays=None,
+                    checks: str | list[str] | None = None, thresholds: dict | None = None,
+                    lang: str = "zh", out: str | Path | None = None, progress: bool | None = None,
+                    pseudonymize: str | None = None, charts: bool = False,
+                    n_parts: int | None = None, chunk_rows: int = DEFAULT_CHUNK_ROWS,
+                    workdir: str | Path | None = None, scheduler: str | None = None,
+                    n_workers: int = 2, timings: dict | None = None):
+    """Audit one platform's logs partition by partition (``chunked``) or on Dask (``dask``).
+
+    Parameters are those of :func:`audit.run.run_audit`, plus:
+
+    engine : {"chunked", "dask"}
+        ``chunked`` runs the partitions one after the other in this process;
+        ``dask`` maps them over a Dask cluster.
+    n_parts : int, optional
+        Partitions (default: about 64 MiB of input each).
+    chunk_rows : int
+        Rows read and validated at a time.
+    workdir : path, optional
+        Where the partitions are written and reused (a temporary folder,
+        removed afterwards, by default).
+    scheduler : str, optional
+        Address of a running Dask scheduler (``tcp://host:8786``); a local
+        cluster of ``n_workers`` processes by default.
+    timings : dict, optional
+        Filled with seconds per stage (``read_validate``,
+        ``write_partitions``, each check, ``time_base``, ``combine``).
+
+    Returns
+    -------
+    AuditResult
+        With the findings and summary of :func:`audit.run.run_audit`.
+    """
+    from audit.rules import thresholds as rule_thresholds
+    from audit.run import AuditResult, NOT_IMPLEMENTED, _combine, build_summary
+    from audit import __version__
+
+    if engine not in ("chunked", "dask"):
+        raise ValueError(ERR_ENGINE.format(engine=engine))
+    timings = {} if timings is None else timings
+    tmp = None
+    if isinstance(source, PartitionedLogs):
+        plogs = source
+    else:
+        if workdir is None:
+            tmp = tempfile.mkdtemp(prefix="gigaudit-parts-")
+        plogs = partition_logs(source, out=workdir or tmp, n_parts=n_parts, chunk_rows=chunk_rows,
+                               orders=orders, sessions=sessions, workers=workers, payouts=payouts,
+                               weather=weather, profile=profile, region=region, holidays=holidays,
+                               timings=timings, reuse=workdir is not None)
+    try:
+        specs = select_checks(checks)
+        limits = {**rule_thresholds(), **(thresholds or {})}
+        meta = plogs.meta_logs()
+        by_check: dict[str, pd.DataFrame] = {}
+        summaries: dict[str, dict] = {}
+        worker_ids, platform_ids = [], []
+        for spec in specs:
+            if not spec.available:
+                summaries[spec.id] = {"status": NOT_RUN, "n": 0,
+                                      "reason": NOT_IMPLEMENTED.format(version=__version__)}
+                continue
+            unmet = [why for need in spec.needs if (why := meta.lacks(need))]
+            if unmet:
+                reason = "cannot run: " + "; ".join(unmet)
+                by_check[spec.id] = insufficient_finding(check=spec.id, article=spec.article,
+                                                         level=spec.level, reason=reason)
+                summaries[spec.id] = {"status": INSUFFICIENT, "n": 0, "reason": reason}
+                continue
+            (worker_ids if spec.level in WORKER_LEVELS else platform_ids).append(spec.id)
+
+        light = plogs.light()
+        if engine == "chunked":
+            parts, platform = _run_local(light, worker_ids, platform_ids, limits, timings, progress)
+        else:
+            parts, platform = _run_dask(light, worker_ids, platform_ids, limits, timings,
+                                        scheduler=scheduler, n_workers=n_workers)
+        t0 = time.perf_counter()
+        spec_of = {s.id: s for s in specs}
+        for cid in worker_ids:
+            found = _merge_worker_findings([r[cid] for r in parts])
+            by_check[cid] = found
+            summaries[cid] = spec_of[cid].summarize(found)
+        for cid in platform_ids:
+            by_check[cid] = platform[cid]
+            summaries[cid] = spec_of[cid].summarize(platform[cid])
+        tb = [r["_time_base"] for r in parts if "_time_base" in r]
+        if tb:
+            nonempty = [x for x in tb if len(x)] or tb[:1]
+            meta.cache["time_base"] = (pd.concat(nonempty, ignore_index=True)
+                                       .sort_values(["worker_id", "week_start"], kind="stable")
+                                       .reset_index(drop=True))
+        del parts
+        findings = _combine(by_check, specs)
+        summary = build_summary(meta, summaries, limits)
+        # keep the check order of the in-memory run in summary["checks"]
+        summary["checks"] = {s.id: summary["checks"][s.id] for s in specs if s.id in summary["checks"]}
+        result = AuditResult(findings, summary, meta, by_check, lang)
+        timings["combine"] = time.perf_counter() - t0
+        if pseudonymize:
+            from audit.privacy import pseudonymize_result
+
+            result = pseudonymize_result(result, pseudonymize)
+        if out is not None:
+            t0 = time.perf_counter()
+            result.write(out, charts=charts)
+            timings["report"] = time.perf_counter() - t0
+        return result
+    finally:
+        if tmp is not None:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _run_local(plogs, worker_ids, platform_ids, limits, timings, progress):
+    parts = []
+    rng = range(plogs.n_parts)
+    if progress:
+        try:
+            from tqdm import tqdm
+
+            rng = tqdm(rng, unit="part", leave=False)
+        except ImportError:  # pragma: no cover
+            pass
+    for p in rng:
+        parts.append(run_partition(plogs, p, worker_ids, limits, timings=timings))
+    platform = {}
+    shared: dict = {}
+    # checks reading the same columns run one after the other on one projection
+    ordered = sorted(platform_ids, key=lambda c: str(projection_columns(plogs, c)))
+    for cid in ordered:
+        t0 = time.perf_counter()
+        platform[cid] = run_platform_check(plogs, cid, limits, shared=shared)
+        timings[cid] = time.perf_counter() - t0
+    shared.clear()
+    return parts, platform
+
+
+def _run_dask(plogs, worker_ids, platform_ids, limits, timings, *, scheduler, n_workers):
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError:
+        raise ImportError(ERR_NO_DASK) from None
+    t0 = time.perf_counter()
+    cluster = None
+    if scheduler:
+        client = Client(scheduler)
+    else:
+        cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True,
+                               dashboard_address=None)
+        client = Client(cluster)
+    try:
+        timings["dask_start"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        shared = client.scatter(plogs, broadcast=True)
+        # platform checks first: they are the longest tasks, so they start early
+        fut_plat = {cid: client.submit(run_platform_check, shared, cid, limits, pure=False,
+                                       priority=10) for cid in platform_ids}
+        fut_parts = client.map(_run_partition_task, [shared] * plogs.n_parts, range(plogs.n_parts),
+                               check_ids=list(worker_ids), limits=limits, time_base=True, pure=False)
+        parts = client.gather(fut_parts)
+        platform = {cid: f.result() for cid, f in fut_plat.items()}
+        timings["dask_compute"] = time.perf_counter() - t0
+        return parts, platform
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+def choose_engine(engine: str, orders_source=None, folder=None) -> str:
+    """``auto`` → ``chunked`` when the orders file exceeds :data:`AUTO_CHUNKED_BYTES`."""
+    if engine != "auto":
+        if engine not in ENGINES:
+            raise ValueError(ERR_ENGINE.format(engine=engine))
+        return engine
+    path = orders_source
+    if path is None and folder is not None and Path(folder).is_dir():
+        path = find_table_file(Path(folder), "orders")
+    if path is not None and not isinstance(path, pd.DataFrame) and Path(path).is_file() \
+            and Path(path).stat().st_size > AUTO_CHUNKED_BYTES:
+        return "chunked"
+    return "memory"
+
+
+__all__ = ["ENGINES", "PLATFORM_COLUMNS", "PartitionedLogs", "PieceLogs", "choose_engine",
+           "partition_logs", "partition_of", "run_partition", "run_partitioned",
+           "run_platform_check", "projection_columns"]
