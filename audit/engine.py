@@ -74,24 +74,22 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import shutil
 import tempfile
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Iterator
 
 import numpy as np
 import pandas as pd
 
 from audit import _messages as msg
-from audit.checks import CheckSpec, select_checks
+from audit.checks import select_checks
 from audit.exceptions import InputError
-from audit.findings import INSUFFICIENT, NOT_RUN, insufficient_finding
 from audit.ingest import (REJECTED_COLUMNS, SourceFile, detect_encoding, read_raw, sha256_file,
                           validate_table)
-from audit.logs import TABLE_NAMES, AuditLogs, find_table_file
+from audit.logs import TABLE_NAMES, AuditLogs, find_table_file, resolve_inputs
 from audit.profiles import Profile, load_profile
 from audit.schema import TABLES
 
@@ -324,21 +322,6 @@ def partition_of(worker_id: pd.Series, n_parts: int) -> np.ndarray:
 # ---------------------------------------------------------------------------
 
 
-def _inputs(folder, given: dict, prof: Profile) -> dict:
-    if folder is not None:
-        folder = Path(folder)
-        if not folder.is_dir():
-            raise InputError(msg.FILE_NOT_FOUND.format(table="folder", path=folder))
-        for name in TABLE_NAMES:
-            if given[name] is None:
-                given[name] = find_table_file(folder, prof.files.get(name, name))
-        if given["orders"] is None:
-            raise InputError(msg.NO_ORDERS_FILE.format(path=folder))
-    if given["orders"] is None:
-        raise InputError(msg.NO_ORDERS_FILE.format(path="the arguments"))
-    return given
-
-
 def _raw_chunks(src, name: str, chunk_rows: int) -> Iterator[pd.DataFrame]:
     """The raw table in chunks of ``chunk_rows`` rows, as :func:`read_raw` reads it."""
     if isinstance(src, pd.DataFrame):
@@ -485,7 +468,7 @@ def partition_logs(folder: str | Path | None = None, *, out: str | Path | None =
     prof = profile if isinstance(profile, Profile) else load_profile(profile)
     if region:
         prof.region = region
-    given = _inputs(folder, {"orders": orders, "sessions": sessions, "workers": workers,
+    given = resolve_inputs(folder, {"orders": orders, "sessions": sessions, "workers": workers,
                              "payouts": payouts, "weather": weather}, prof)
     P = int(n_parts) if n_parts else default_parts(list(given.values()))
     root = Path(out) if out is not None else Path(tempfile.mkdtemp(prefix="gigaudit-parts-"))
@@ -807,8 +790,7 @@ def run_partitioned(source: str | Path | PartitionedLogs | None = None, *, engin
         With the findings and summary of :func:`audit.run.run_audit`.
     """
     from audit.rules import thresholds as rule_thresholds
-    from audit.run import AuditResult, NOT_IMPLEMENTED, _combine, build_summary
-    from audit import __version__
+    from audit.run import AuditResult, _combine, build_summary, skip_outcome
 
     if engine not in ("chunked", "dask"):
         raise ValueError(ERR_ENGINE.format(engine=engine))
@@ -831,16 +813,11 @@ def run_partitioned(source: str | Path | PartitionedLogs | None = None, *, engin
         summaries: dict[str, dict] = {}
         worker_ids, platform_ids = [], []
         for spec in specs:
-            if not spec.available:
-                summaries[spec.id] = {"status": NOT_RUN, "n": 0,
-                                      "reason": NOT_IMPLEMENTED.format(version=__version__)}
-                continue
-            unmet = [why for need in spec.needs if (why := meta.lacks(need))]
-            if unmet:
-                reason = "cannot run: " + "; ".join(unmet)
-                by_check[spec.id] = insufficient_finding(check=spec.id, article=spec.article,
-                                                         level=spec.level, reason=reason)
-                summaries[spec.id] = {"status": INSUFFICIENT, "n": 0, "reason": reason}
+            skipped = skip_outcome(spec, meta)
+            if skipped is not None:
+                found, summaries[spec.id] = skipped
+                if found is not None:
+                    by_check[spec.id] = found
                 continue
             (worker_ids if spec.level in WORKER_LEVELS else platform_ids).append(spec.id)
 

@@ -93,6 +93,29 @@ def find_table_file(folder: Path, stem: str) -> Path | None:
     return None
 
 
+def resolve_inputs(folder, given: dict, prof: Profile) -> dict:
+    """Fill each table not given explicitly from ``folder`` (file stems per the profile).
+
+    Raises
+    ------
+    InputError
+        The folder is missing, or no orders file is found or given.
+    """
+    given = dict(given)
+    if folder is not None:
+        folder = Path(folder)
+        if not folder.is_dir():
+            raise InputError(msg.FILE_NOT_FOUND.format(table="folder", path=folder))
+        for name in TABLE_NAMES:
+            if given[name] is None:
+                given[name] = find_table_file(folder, prof.files.get(name, name))
+        if given["orders"] is None:
+            raise InputError(msg.NO_ORDERS_FILE.format(path=folder))
+    if given["orders"] is None:
+        raise InputError(msg.NO_ORDERS_FILE.format(path="the arguments"))
+    return given
+
+
 def load_logs(folder: str | Path | None = None, *, orders=None, sessions=None, workers=None,
               payouts=None, weather=None, profile: str | Path | Profile | None = None,
               region: str | None = None, holidays=None) -> AuditLogs:
@@ -128,19 +151,8 @@ def load_logs(folder: str | Path | None = None, *, orders=None, sessions=None, w
     prof = profile if isinstance(profile, Profile) else load_profile(profile)
     if region:
         prof.region = region
-    given = {"orders": orders, "sessions": sessions, "workers": workers,
-             "payouts": payouts, "weather": weather}
-    if folder is not None:
-        folder = Path(folder)
-        if not folder.is_dir():
-            raise InputError(msg.FILE_NOT_FOUND.format(table="folder", path=folder))
-        for name in TABLE_NAMES:
-            if given[name] is None:
-                given[name] = find_table_file(folder, prof.files.get(name, name))
-        if given["orders"] is None:
-            raise InputError(msg.NO_ORDERS_FILE.format(path=folder))
-    if given["orders"] is None:
-        raise InputError(msg.NO_ORDERS_FILE.format(path="the arguments"))
+    given = resolve_inputs(folder, {"orders": orders, "sessions": sessions, "workers": workers,
+                                    "payouts": payouts, "weather": weather}, prof)
 
     tables: dict[str, pd.DataFrame | None] = {}
     rejected: list[pd.DataFrame] = []

@@ -174,16 +174,11 @@ def run_audit(source: str | Path | AuditLogs | None = None, *, orders=None, sess
     for spec in bar:
         if hasattr(bar, "set_description"):
             bar.set_description(spec.id)
-        if not spec.available:
-            summaries[spec.id] = {"status": NOT_RUN, "n": 0,
-                                  "reason": NOT_IMPLEMENTED.format(version=__version__)}
-            continue
-        unmet = [why for need in spec.needs if (why := logs.lacks(need))]
-        if unmet:
-            reason = "cannot run: " + "; ".join(unmet)
-            by_check[spec.id] = insufficient_finding(check=spec.id, article=spec.article,
-                                                     level=spec.level, reason=reason)
-            summaries[spec.id] = {"status": INSUFFICIENT, "n": 0, "reason": reason}
+        skipped = skip_outcome(spec, logs)
+        if skipped is not None:
+            found, summaries[spec.id] = skipped
+            if found is not None:
+                by_check[spec.id] = found
             continue
         found = _run_one(spec, logs, limits)
         by_check[spec.id] = found
@@ -198,6 +193,22 @@ def run_audit(source: str | Path | AuditLogs | None = None, *, orders=None, sess
     if out is not None:
         result.write(out, charts=charts)
     return result
+
+
+def skip_outcome(spec: CheckSpec, logs: AuditLogs) -> tuple[pd.DataFrame | None, dict] | None:
+    """Findings and summary of a check that does not run, or None when it runs.
+
+    A check not implemented in this version is ``not_run`` (no findings); a
+    check whose needs are unmet is one insufficient_data row naming them.
+    """
+    if not spec.available:
+        return None, {"status": NOT_RUN, "n": 0, "reason": NOT_IMPLEMENTED.format(version=__version__)}
+    unmet = [why for need in spec.needs if (why := logs.lacks(need))]
+    if not unmet:
+        return None
+    reason = "cannot run: " + "; ".join(unmet)
+    return (insufficient_finding(check=spec.id, article=spec.article, level=spec.level, reason=reason),
+            {"status": INSUFFICIENT, "n": 0, "reason": reason})
 
 
 def _run_one(spec: CheckSpec, logs: AuditLogs, limits: dict) -> pd.DataFrame:
