@@ -27,7 +27,8 @@ _VALID = {
     "zh": "{table}: {file}: 读取 {read:,} 行，拒收 {rejected:,} 行",
     "en": "{table}: {file}: {read:,} rows read, {rejected:,} rejected",
 }
-_NO_DEMO = "sample data not found: expected {path} (run from a clone of the repository)"
+NO_DEMO = "sample data not found: expected {path} (run from a clone of the repository)"
+NEED_INPUT = "give a folder (gigaudit run DIR --out OUT) or --orders FILE"
 
 
 def _add_inputs(p: argparse.ArgumentParser) -> None:
@@ -75,6 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
     rules = sub.add_parser("rules", help="the rule values in force, each with its source")
     rules.add_argument("--region", help="a region key (code, 中文名 or pinyin); all when omitted")
     rules.add_argument("--date", help="date (YYYY-MM-DD), default today")
+    rules.add_argument("--lang", choices=("zh", "en"), default="zh", help="language of messages")
 
     sub.add_parser("profiles", help="list the built-in mapping profiles")
 
@@ -108,7 +110,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return _dispatch(args)
     except AuditError as exc:
-        print(_PREFIX[lang] + str(exc), file=sys.stderr)
+        from audit._i18n import translate
+
+        print(_PREFIX[lang] + translate(str(exc), lang), file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print(_PREFIX[lang] + "interrupted", file=sys.stderr)
@@ -159,7 +163,7 @@ def demo_folder() -> Path:
         folder = root / "data_samples" / DEMO_SAMPLE
         if (folder / "orders.csv").is_file():
             return folder
-    raise AuditError(_NO_DEMO.format(path=Path("data_samples") / DEMO_SAMPLE / "orders.csv"))
+    raise AuditError(NO_DEMO.format(path=Path("data_samples") / DEMO_SAMPLE / "orders.csv"))
 
 
 def _inputs(args) -> dict:
@@ -170,7 +174,7 @@ def _cmd_run(args, folder) -> int:
     from audit.run import run_audit
 
     if folder is None and getattr(args, "orders", None) is None:
-        raise AuditError("give a folder (gigaudit run DIR --out OUT) or --orders FILE")
+        raise AuditError(NEED_INPUT)
     t0 = time.perf_counter()
     result = run_audit(folder, **_inputs(args), profile=getattr(args, "profile", None),
                        region=getattr(args, "region", None), holidays=getattr(args, "holidays", None),
@@ -188,7 +192,7 @@ def _cmd_validate(args) -> int:
     from audit.logs import load_logs
 
     if args.dir is None and args.orders is None:
-        raise AuditError("give a folder (gigaudit validate DIR) or --orders FILE")
+        raise AuditError(NEED_INPUT)
     logs = load_logs(args.dir, **_inputs(args), profile=args.profile, region=args.region,
                      holidays=args.holidays)
     for s in logs.sources:

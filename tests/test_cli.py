@@ -38,9 +38,9 @@ def test_bad_input_is_one_line_and_exit_1(tmp_path):
 
 
 def test_missing_folder_and_unknown_region_exit_1(tmp_path, capsys):
-    assert main(["run", str(tmp_path / "none"), "--out", str(tmp_path / "o")]) == 1
+    assert main(["run", str(tmp_path / "none"), "--out", str(tmp_path / "o"), "--lang", "en"]) == 1
     assert "file not found" in capsys.readouterr().err
-    assert main(["rules", "--region", "shijiazhuangg"]) == 1
+    assert main(["rules", "--region", "shijiazhuangg", "--lang", "en"]) == 1
     err = capsys.readouterr().err
     assert "unknown region 'shijiazhuangg'" in err and "shijiazhuang" in err
 
@@ -49,7 +49,7 @@ def test_rules_prints_values_in_force_with_source(capsys):
     assert main(["rules", "--region", "shijiazhuang", "--date", "2025-10-01"]) == 0
     out = capsys.readouterr().out
     assert "22.0" in out and "MW-HB-2023-T1" in out
-    assert main(["rules", "--region", "shijiazhuang", "--date", "2019-01-01"]) == 1
+    assert main(["rules", "--region", "shijiazhuang", "--date", "2019-01-01", "--lang", "en"]) == 1
     assert "2019-11-01" in capsys.readouterr().err
 
 
@@ -78,3 +78,22 @@ def test_messages_follow_lang(tmp_path, lang, word, capsys):
     assert main(["run", str(demo_folder()), "--out", str(tmp_path), "--lang", lang,
                  "--checks", "art12.minimum_wage", "--no-charts"]) == 0
     assert word in capsys.readouterr().out
+
+
+def test_errors_are_printed_in_chinese_with_lang_zh(tmp_path, capsys):
+    (tmp_path / "orders.csv").write_text("order_id,worker_id\n1,2\n", encoding="utf-8")
+    assert main(["run", str(tmp_path), "--out", str(tmp_path / "o"), "--lang", "zh"]) == 1
+    err = capsys.readouterr().err
+    assert err == ("gigaudit: 错误: orders.csv：orders 表缺少必需的列 region, accepted_at, delivered_at, pay；"
+                   "文件中的列：order_id, worker_id\n")
+    assert main(["run", str(tmp_path / "nope"), "--out", str(tmp_path / "o")]) == 1
+    assert capsys.readouterr().err == f"gigaudit: 错误: folder：找不到文件：{tmp_path / 'nope'}\n"
+
+
+def test_translation_keeps_unknown_messages_and_english():
+    from audit._i18n import translate
+
+    assert translate("something new", "zh") == "something new"
+    assert translate("unknown region 'x'; closest known keys: a, b", "en") == \
+        "unknown region 'x'; closest known keys: a, b"
+    assert translate("unknown region 'x'; closest known keys: a, b", "zh") == "未知地区 'x'；最接近的已知地区：a, b"
