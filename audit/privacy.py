@@ -249,13 +249,17 @@ def safe_csv(frame: pd.DataFrame) -> pd.DataFrame:
         col = out[c]
         if not (pd.api.types.is_object_dtype(col) or pd.api.types.is_string_dtype(col)):
             continue
-        is_text = col.map(lambda v: isinstance(v, str), na_action="ignore").fillna(False).astype(bool)
-        text = col.where(is_text, "").astype(str)
-        bad = is_text & text.str.startswith(FORMULA_STARTS)
-        if bad.any():
-            new = col.astype(object)
-            new[bad.to_numpy()] = ("'" + text[bad]).to_numpy()
-            out[c] = new
+        # cheap vectorised screen first; the exact type test only on candidates
+        cand = col.astype("string").str.startswith(FORMULA_STARTS, na=False).to_numpy(dtype=bool)
+        if not cand.any():
+            continue
+        pos = np.flatnonzero(cand)
+        vals = col.to_numpy(dtype=object)
+        pos = pos[[isinstance(vals[i], str) for i in pos]]  # numbers in object columns stay numbers
+        if pos.size:
+            new = col.astype(object).to_numpy(copy=True)
+            new[pos] = ["'" + vals[i] for i in pos]
+            out[c] = pd.Series(new, index=col.index, dtype=object)
     return out
 
 
