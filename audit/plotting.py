@@ -30,6 +30,7 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
+from audit._messages import UNKNOWN_LANG
 from audit.findings import INSUFFICIENT, NOT_RUN, OK, RISK, VIOLATION
 
 OKABE_ITO = {
@@ -43,7 +44,6 @@ FIGSIZE = (8.0, 4.8)
 FIGSIZES = {"group_gaps": (9.0, 7.0), "premiums": (8.0, 5.2)}
 DPI = 200
 UNKNOWN_CHART = "unknown chart {name!r}; known: {known}"
-UNKNOWN_LANG = "unknown language {lang!r}; expected 'zh' or 'en'"
 _STYLE = {
     "axes.spines.top": False, "axes.spines.right": False, "axes.grid": True,
     "axes.grid.axis": "y", "grid.color": "#DDDDDD", "grid.linewidth": 0.6,

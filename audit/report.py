@@ -574,11 +574,6 @@ def _rejected_counts(result) -> pd.DataFrame:
             .sort_values(["table", "column"], kind="stable"))
 
 
-def write_report_md(result, path: Path, *, lang: str = "zh") -> None:
-    """Write report.md only (no charts); kept for :meth:`AuditResult.write`."""
-    Path(path).write_text(render_markdown(result, lang=lang), encoding="utf-8")
-
-
 # --- HTML ---------------------------------------------------------------------------------------------------
 
 _CSS = """
@@ -770,5 +765,5 @@ def chart_index(result, saved: dict, *, lang: str = "zh") -> list[dict]:
     return rows
 
 
-__all__ = ["render_markdown", "render_html", "write_report", "write_report_md", "money_figures",
+__all__ = ["render_markdown", "render_html", "write_report", "money_figures",
            "check_facts", "sentence", "status_word", "ARTICLES", "CHECK_NAMES"]
