@@ -212,46 +212,54 @@ class PartitionedLogs:
         """One partition of a table with the in-memory dtypes (``_row`` kept)."""
         if self.present.get(table) is None:
             return None
+        return self._frame(table, [self._arrow(table, p, columns)], sort=False)
+
+    def _arrow(self, table: str, p: int, columns: list[str] | None):
+        import pyarrow as pa
         import pyarrow.parquet as pq
 
         dtypes = self.dtypes[table]
+        want = [c for c in dtypes if c != "region_code" and (columns is None or c in columns)] + [ROW]
         path = self._path(table, p)
-        want = None if columns is None else [c for c in dtypes if c in columns and c != "region_code"] + [ROW]
         if path.exists():
-            df = pq.read_table(path, columns=want).to_pandas()
-        else:
-            df = pd.DataFrame({c: pd.Series([], dtype="object")
-                               for c in (want or [c for c in dtypes if c != "region_code"] + [ROW])})
-        return self._restore(table, df)
+            return pq.read_table(path, columns=want)
+        return pa.table({c: pa.array([], type=pa.int64() if c == ROW else pa.string()) for c in want})
 
-    def _restore(self, table: str, df: pd.DataFrame) -> pd.DataFrame:
-        dtypes = self.dtypes[table]
+    def _frame(self, table: str, pieces: list, *, sort: bool) -> pd.DataFrame:
+        """Arrow pieces of a table as one frame with the in-memory dtypes.
+
+        Converted column by column (each Arrow column freed once converted),
+        so the peak is the frame plus one column; with ``sort`` the rows are
+        put back in file order (by ``_row``).
+        """
+        import pyarrow as pa
+
+        # an absent partition file reads as empty text columns: leave it out
+        kept = [t for t in pieces if t.num_rows] or pieces[:1]
+        at = pa.concat_tables(kept, promote_options="permissive") if len(kept) > 1 else kept[0]
+        del kept
+        del pieces[:]
+        order = np.argsort(at.column(ROW).to_numpy(), kind="stable") if sort else None
+        dtypes, codes = self.dtypes[table], self.region_codes.get(table)
         out = {}
-        for c in df.columns:
+        for c in list(at.column_names):
+            col = at.column(c)
+            if order is not None:
+                col = col.take(order)
+            at = at.drop_columns([c])
             if c == ROW:
-                out[c] = df[c].astype(np.int64)
-                continue
-            dt = dtypes[c]
-            s = df[c]
-            if dt == "object":
-                # repeated texts (ids, status, region) share one Python object each
-                codes, uniq = pd.factorize(s)
-                vals = np.asarray(uniq, dtype=object)
-                arr = vals[codes] if len(vals) else np.full(len(s), None, dtype=object)
-                arr[codes < 0] = None
-                out[c] = pd.Series(arr, index=s.index, dtype=object)
-            elif str(s.dtype) != dt:
-                out[c] = s.astype(dt)
+                out[c] = col.to_numpy().astype(np.int64, copy=False)
+            elif dtypes[c] == "object":
+                out[c] = _objects(col)
+                if c == "region" and codes is not None:
+                    out["region_code"] = _objects(col, lambda v: codes.get(str(v)))
             else:
-                out[c] = s
-        df = pd.DataFrame(out)
-        codes = self.region_codes.get(table)
+                s = col.to_pandas()
+                out[c] = s if str(s.dtype) == dtypes[c] else s.astype(dtypes[c])
+            del col
+        df = pd.DataFrame(out, copy=False)
         if codes is not None and "region" in df.columns:
-            has = df["region"].notna().to_numpy()
-            rc = pd.Series(None, index=df.index, dtype=object)
-            if has.any():
-                rc[has] = df.loc[has, "region"].astype(str).map(codes).to_numpy()
-            df["region_code"] = rc
+            df = df[[c for c in df.columns if c != "region_code"] + ["region_code"]]
         return df
 
     def _workers_of(self, p: int) -> pd.DataFrame | None:
@@ -277,21 +285,46 @@ class PartitionedLogs:
         return self._logs(tables)
 
     def projection(self, order_columns: list[str] | None) -> PieceLogs:
-        """All orders (given columns, file order), sessions' times, workers and weather."""
-        orders = self._gather("orders", order_columns)
-        sessions = self._gather("sessions", ["worker_id", "login_at", "logout_at"])
-        return self._logs({"orders": orders, "sessions": sessions, "payouts": None,
-                           "workers": self.workers, "weather": self.weather})
+        """Completed orders (given columns, file order), sessions' times, workers and weather.
 
-    def _gather(self, table: str, columns: list[str] | None) -> pd.DataFrame | None:
+        Platform checks count completed orders only (SPEC §3), so the others
+        are left out here and ``logs.completed`` is the orders frame itself
+        (no second copy); the worker index still counts every order's worker,
+        as :func:`audit.checks._common.worker_index` does in memory.
+        """
+        from audit.checks._common import WorkerIndex
+
+        order_ids: list = []
+        orders = self._gather("orders", order_columns, completed_only=True, ids=order_ids)
+        sessions = self._gather("sessions", ["worker_id", "login_at", "logout_at"])
+        logs = self._logs({"orders": orders, "sessions": sessions, "payouts": None,
+                           "workers": self.workers, "weather": self.weather})
+        logs.cache["completed"] = orders
+        parts = [pd.Series(order_ids, dtype=object)] + [
+            t["worker_id"].astype(str) for t in (sessions, self.workers) if t is not None]
+        all_ids = pd.concat(parts, ignore_index=True).astype(str)
+        logs.cache["worker_index"] = WorkerIndex(np.asarray(np.sort(pd.unique(all_ids)), dtype=object))
+        return logs
+
+    def _gather(self, table: str, columns: list[str] | None, *, completed_only: bool = False,
+                ids: list | None = None) -> pd.DataFrame | None:
+        """All partitions of a table in file order; ``completed_only`` keeps the
+        completed orders and puts every row's distinct worker ids in ``ids``."""
         if self.present.get(table) is None:
             return None
         cols = None if columns is None else list(columns) + (["region"] if "region_code" in columns else [])
-        parts = [self.read(table, p, cols) for p in range(self.n_parts)]
-        df = pd.concat([x for x in parts if len(x)] or parts[:1], ignore_index=True)
-        del parts
-        order = np.argsort(df[ROW].to_numpy(), kind="stable")
-        df = df.take(order).reset_index(drop=True).drop(columns=ROW)
+        pieces = []
+        for p in range(self.n_parts):
+            piece = self._arrow(table, p, cols)
+            if completed_only:
+                import pyarrow.compute as pc
+
+                if ids is not None:
+                    ids.extend(pc.unique(piece.column("worker_id")).drop_null().to_pylist())
+                piece = piece.filter(pc.fill_null(pc.equal(piece.column("status"), "completed"), False))
+            pieces.append(piece)
+        df = self._frame(table, pieces, sort=True)
+        df = df.drop(columns=ROW)
         if columns is not None and "region" not in columns and "region" in df.columns:
             df = df.drop(columns="region")
         return df
@@ -307,6 +340,25 @@ class PartitionedLogs:
         logs.rejected = self.rejected
         logs.sources = list(self.sources)
         return logs
+
+
+def _objects(col, convert=None) -> pd.Series:
+    """An Arrow text column as object values, one Python object per distinct
+    text (ids, status, region repeat), ``None`` for nulls; ``convert`` maps
+    each distinct text (e.g. region key → code)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    arr = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
+    enc = pc.dictionary_encode(arr)
+    uniq = enc.dictionary.to_pylist()
+    if convert is not None:
+        uniq = [convert(v) for v in uniq]
+    vals = np.empty(len(uniq) + 1, dtype=object)
+    vals[:-1] = uniq
+    vals[-1] = None
+    idx = pc.fill_null(enc.indices, -1).to_numpy(zero_copy_only=False)
+    return pd.Series(vals[idx], dtype=object)
 
 
 def partition_of(worker_id: pd.Series, n_parts: int) -> np.ndarray:

@@ -377,20 +377,28 @@ def _reject_duplicates(table: pd.DataFrame, spec: TableSpec, rej: _Rejector,
                        lines: np.ndarray) -> None:
     """Keep the first row of each key; later ones are rejected, naming the first."""
     keys = list(spec.unique)
-    live = table[~rej.bad]
-    dup = np.zeros(len(table), dtype=bool)
-    dup[~rej.bad] = live.duplicated(keys, keep="first").to_numpy()
-    if not dup.any():
+    live_pos = np.flatnonzero(~rej.bad)
+    live = table[keys].iloc[live_pos]  # the key columns only: the table may be millions of rows
+    later = live.duplicated(keep="first").to_numpy()
+    if not later.any():
         return
-    label = table[keys[0]].astype("string").fillna("")
+    dup = np.zeros(len(table), dtype=bool)
+    dup[live_pos[later]] = True
+    # labels only for the rows of a repeated key: the repeats and their first rows
+    involved = live_pos[live.duplicated(keep=False).to_numpy()]
+    part = table[keys].iloc[involved]
+    label_part = part[keys[0]].astype("string").fillna("")
     for k in keys[1:]:
-        label = label + "/" + table[k].astype("string").fillna("")
-    first_pos = pd.Series(np.arange(len(table)))[~rej.bad].groupby(label[~rej.bad].to_numpy()).min()
+        label_part = label_part + "/" + part[k].astype("string").fillna("")
+    label_part = label_part.to_numpy(dtype=object)
+    first_line = pd.Series(lines[involved]).groupby(label_part).min()
+    label = pd.Series("", index=table.index, dtype="string")
+    label.iloc[involved] = label_part
     template = msg.REJECT_DUPLICATE_ORDER if spec.name == "orders" else msg.REJECT_DUPLICATE_KEY
 
     def reasons(idx):
         labs = label.to_numpy(dtype=object)[idx]
-        firsts = lines[first_pos.reindex(labs).to_numpy()]
+        firsts = first_line.reindex(labs).to_numpy()
         return [template.format(table=spec.name, value=v, first=f) for v, f in zip(labs, firsts)]
 
     rej.add(dup, "/".join(keys), label, reasons)

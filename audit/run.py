@@ -286,4 +286,6 @@ def dumps_summary(summary: dict) -> str:
 
 def write_findings_csv(findings: pd.DataFrame, path: Path) -> None:
     """findings.csv: the SPEC §6 columns only, floats to 10 significant digits."""
-    findings[FINDINGS_COLUMNS].to_csv(path, index=False, float_format="%.10g", lineterminator="\n")
+    from audit.csvout import write_csv
+
+    write_csv(findings[FINDINGS_COLUMNS], path)

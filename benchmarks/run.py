@@ -24,8 +24,14 @@ summary.json, time_base.csv, rejected_rows.csv, the report; charts only with
   ``--peer-workers`` workers, extrapolated linearly to all orders (said in
   the output);
 * fairlearn ``MetricFrame`` of weekly earnings by gender (group earnings);
-* the premium model: ``benchmarks/bench_premium.py`` (pyfixest, statsmodels
-  with dummies) is run as it is, if present, on the same number of orders.
+* with ``--premium``, the art13 premium model on the same orders: the model
+  frame that ``art13.holiday_premium`` builds from these logs (log pay on
+  holiday, weather, log distance, hour of day, worker effects) fitted by
+  :class:`metrics.premium.PremiumStats`, by pyfixest ``feols(... | worker,
+  CRV1)`` and, on the orders of ``--dummy-workers`` workers (at most 10
+  each: a dense dummy design beyond that does not fit), by statsmodels OLS
+  with worker dummies and cluster covariance beside PremiumStats on the same
+  subset.  Each fit in a fresh child process (``bench_premium.timed``).
 """
 from __future__ import annotations
 
@@ -34,7 +40,6 @@ import json
 import multiprocessing as mp
 import os
 import resource
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -205,7 +210,46 @@ def peer_fairlearn(folder: Path):
     return mf.by_group.to_dict()
 
 
-def peers(folder: Path, n_workers: int, n_orders: int, premium: bool) -> list[tuple[str, float, float, str]]:
+def _premium_frame(folder: Path, queue) -> None:
+    from audit.checks.art13_premium import _model_frame
+    from audit.logs import load_logs
+    from audit.rules import thresholds
+
+    frame = _model_frame(load_logs(folder), thresholds())["frame"]
+    queue.put(frame[["y", "holiday", "weather", "log_dist", "hour", "worker"]])
+
+
+def peer_premium(folder: Path, dummy_workers: int) -> list[tuple[str, float, float, str]]:
+    """The premium model on these logs' model frame: PremiumStats, pyfixest, statsmodels dummies."""
+    import numpy as np
+    from bench_premium import timed
+
+    ctx = mp.get_context("fork")
+    q = ctx.Queue()
+    proc = ctx.Process(target=_premium_frame, args=(folder, q))
+    proc.start()
+    df = q.get()
+    proc.join()
+    g_all = df["worker"].nunique()
+    out = []
+    for method in ("premiumstats", "pyfixest"):
+        r = timed(method, df, 1800)
+        out.append((f"premium: {method}", r.get("seconds") or float("nan"), r.get("peak_mb", 0.0),
+                    f"N={len(df):,} G={g_all:,}; " + (r.get("note") or
+                    "β(hol, wea, ld) = " + ", ".join(f"{v:.5f}" for v in r["estimate"]))))
+    rng = np.random.default_rng(2)
+    keep = rng.choice(df["worker"].unique(), min(dummy_workers, g_all), replace=False)
+    sub = df[df["worker"].isin(keep)].groupby("worker", sort=False).head(10).reset_index(drop=True)
+    for method in ("premiumstats", "statsmodels_dummies"):
+        r = timed(method, sub, 1800)
+        out.append((f"premium subset: {method}", r.get("seconds") or float("nan"), r.get("peak_mb", 0.0),
+                    f"N={len(sub):,} G={len(keep):,} (≤10 orders a worker); " + (r.get("note") or
+                    "β(hol, wea, ld) = " + ", ".join(f"{v:.5f}" for v in r["estimate"]))))
+    return out
+
+
+def peers(folder: Path, n_workers: int, n_orders: int, premium: bool,
+          dummy_workers: int = 1000) -> list[tuple[str, float, float, str]]:
     out = []
     r, s, m = fresh(peer_duckdb, folder)
     out.append(("duckdb one aggregation pass", s, m, f"{r} worker-days"))
@@ -217,15 +261,8 @@ def peers(folder: Path, n_workers: int, n_orders: int, premium: bool) -> list[tu
                     f"{r['orders_all']:,} completed orders ({n_workers} workers), x linear"))
     r, s, m = fresh(peer_fairlearn, folder)
     out.append(("fairlearn MetricFrame group earnings", s, m, "incl. reading + weekly sums"))
-    bench = ROOT / "benchmarks" / "bench_premium.py"
-    if premium and bench.exists():
-        t0 = time.perf_counter()
-        proc = subprocess.run([sys.executable, str(bench), "--orders", str(n_orders),
-                               "--dummies", "1000,2000", "--time-limit", "120"],
-                              capture_output=True, text=True, timeout=1800)
-        out.append(("bench_premium.py (pyfixest, statsmodels dummies)",
-                    time.perf_counter() - t0, 0.0, "see its own lines below"))
-        print(proc.stdout[-3000:])
+    if premium:
+        out.extend(peer_premium(folder, dummy_workers))
     return out
 
 
@@ -243,6 +280,8 @@ def main(argv=None) -> None:
     ap.add_argument("--peers", action="store_true")
     ap.add_argument("--premium", action="store_true", help="with --peers: run bench_premium.py too")
     ap.add_argument("--peer-workers", type=int, default=2000)
+    ap.add_argument("--dummy-workers", type=int, default=1000,
+                    help="with --premium: workers in the statsmodels-dummies subset")
     ap.add_argument("--json", default=None)
     a = ap.parse_args(argv)
     folder = make(a.size) if not data_dir(a.size).exists() else data_dir(a.size)
@@ -268,10 +307,18 @@ def main(argv=None) -> None:
         import pandas as pd
 
         n_orders = len(pd.read_parquet(folder / "orders.parquet", columns=["status"]))
-        print(f"\n{'peer':45s} {'seconds':>9s} {'peak MiB':>12s}  ratio to gigaudit total")
-        prs = peers(folder, a.peer_workers, n_orders, a.premium)
+        print(f"\n{'peer':45s} {'seconds':>9s} {'peak MiB':>12s}  ratio")
+        prs = peers(folder, a.peer_workers, n_orders, a.premium, a.dummy_workers)
+        fits = {name: s for name, s, _, _ in prs if name.startswith("premium")}
         for name, s, m, note in prs:
-            print(f"{name:45s} {s:9.2f} {m:12.0f}  {secs / s if s else float('nan'):8.2f}x  {note}")
+            # a premium fit is compared with PremiumStats on the same rows; the
+            # other peers with the whole audit (gigaudit total / peer)
+            if name.startswith("premium"):
+                ref = fits[name.rsplit(":", 1)[0] + ": premiumstats"]
+                ratio = f"{s / ref:8.1f}x PremiumStats"
+            else:
+                ratio = f"gigaudit total / peer = {secs / s:.1f}"
+            print(f"{name:45s} {s:9.2f} {m:12.0f}  {ratio}  {note}")
         record["peers"] = prs
     if a.json:
         Path(a.json).write_text(json.dumps(record, indent=1, default=str))

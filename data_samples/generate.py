@@ -924,12 +924,23 @@ def generate_platform(out_dir=None, *, seed=DEFAULT_SEED, n_workers=150, start=D
 ORDERS_PER_WORKER_DAY = 4.15  # measured on the default sample (delivery); used to size --orders runs
 
 
+# Columns that hold a time or a date, in every table (native_times writes them typed).
+TIME_COLUMNS = frozenset({"accepted_at", "picked_up_at", "delivered_at", "promised_at", "login_at",
+                          "logout_at", "period_start", "period_end", "paid_at", "date", "joined_on"})
+
+
 def generate_scaled(out_dir, *, orders, seed, start=DEFAULT_START, end=None, fmt="parquet",
-                    kind="delivery", chunk_workers=20000, inject=True, platform=DEFAULT_PLATFORM):
+                    kind="delivery", chunk_workers=20000, inject=True, platform=DEFAULT_PLATFORM,
+                    native_times=False):
     """Make about ``orders`` orders: n_workers (and, above 5 M orders, a 13-week
     quarter) are chosen to reach it; workers are generated in chunks of
     ``chunk_workers`` (seed + chunk, ids W<chunk>..., injections in chunk 0 only)
-    and appended to one file per table."""
+    and appended to one file per table.
+
+    ``native_times`` (Parquet only) stores timestamps and dates as Parquet
+    timestamps, as a platform's own Parquet export would, instead of text; an
+    injected unparseable time then becomes a null (the row is still rejected,
+    as lacking the time)."""
     start = _d(start)
     if end is None:
         end = start + timedelta(days=(41 if orders <= 5_000_000 else 90))
@@ -957,6 +968,10 @@ def generate_scaled(out_dir, *, orders, seed, start=DEFAULT_START, end=None, fmt
                 if fmt == "parquet":
                     import pyarrow as pa
                     import pyarrow.parquet as pq
+                    if native_times:
+                        df = df.assign(**{c: pd.to_datetime(df[c], errors="coerce", format="ISO8601")
+                                             .astype("datetime64[s]")
+                                          for c in df.columns if c in TIME_COLUMNS})
                     df = df.astype({c: str for c in df.columns if df[c].dtype == object})
                     tbl = pa.Table.from_pandas(df, preserve_index=False)
                     if t not in writers:

@@ -52,9 +52,13 @@ def test_partitions_hold_whole_workers(parts):
         assert len(piece.orders) == len(whole)
         assert piece.sessions["worker_id"].isin(ids).all()
     assert sum(len(s) for s in seen) == logs.orders["worker_id"].nunique()
-    # the partitions together are the in-memory orders, same values and dtypes
-    allp = parts.projection(None).orders
-    pd.testing.assert_frame_equal(allp, logs.orders)
+    # the projection is the in-memory completed orders, same values and dtypes,
+    # and its worker index still counts the workers of every order
+    proj = parts.projection(None)
+    pd.testing.assert_frame_equal(proj.orders, logs.completed)
+    assert len(proj.orders) < len(logs.orders)  # the sample has cancelled orders
+    from audit.checks._common import worker_index
+    assert list(worker_index(proj).ids) == list(worker_index(logs).ids)
 
 
 def test_partition_hash_is_stable():

@@ -1,0 +1,49 @@
+"""audit.csvout.write_csv writes the bytes pandas' to_csv writes."""
+import numpy as np
+import pandas as pd
+import pytest
+
+from audit.csvout import write_csv
+
+
+def _pandas_bytes(frame, tmp_path):
+    p = tmp_path / "pandas.csv"
+    frame.to_csv(p, index=False, float_format="%.10g", lineterminator="\n")
+    return p.read_bytes()
+
+
+@pytest.mark.parametrize("text_dtype", [object, "string", "str"])
+def test_same_bytes_as_pandas(tmp_path, text_dtype):
+    rng = np.random.default_rng(3)
+    n = 500
+    vals = rng.normal(0, 1e3, n)
+    vals[::7] = np.nan
+    vals[1] = 1e-7
+    vals[2] = 1.234567890123e12
+    vals[3] = -0.0
+    vals[4] = np.inf
+    text = rng.choice(["plain", "a,b", 'say "hi"', "line\nbreak", "中文; 区域=130102", "", None], n)
+    frame = pd.DataFrame({
+        "check": "art12.minimum_wage", "article": rng.integers(10, 20, n),
+        "value": vals, "threshold": np.round(rng.uniform(0, 30, n), 2),
+        "detail": pd.Series(text, dtype=text_dtype), "flag": rng.random(n) < 0.5,
+    })
+    out = tmp_path / "fast.csv"
+    write_csv(frame, out)
+    assert out.read_bytes() == _pandas_bytes(frame, tmp_path)
+
+
+def test_header_with_comma_and_empty_frame(tmp_path):
+    frame = pd.DataFrame({"a,b": [1.5], "c": ["x"]})
+    write_csv(frame, tmp_path / "f.csv")
+    assert (tmp_path / "f.csv").read_text() == '"a,b",c\n1.5,x\n'
+    empty = pd.DataFrame(columns=["a", "b"])
+    write_csv(empty, tmp_path / "e.csv")
+    assert (tmp_path / "e.csv").read_bytes() == _pandas_bytes(empty, tmp_path)
+
+
+def test_mixed_objects_fall_back_to_pandas(tmp_path):
+    frame = pd.DataFrame({"x": pd.Series(["a", 1, 2.5, None], dtype=object),
+                          "d": pd.to_datetime(["2025-10-01"] * 4)})
+    write_csv(frame, tmp_path / "m.csv")
+    assert (tmp_path / "m.csv").read_bytes() == _pandas_bytes(frame, tmp_path)
