@@ -86,9 +86,10 @@ import pandas as pd
 
 from audit import _messages as msg
 from audit.checks import select_checks
+from audit.findings import sorted_order
 from audit.exceptions import InputError
 from audit.ingest import (REJECTED_COLUMNS, SourceFile, detect_encoding, read_raw, sha256_file,
-                          validate_table)
+                          text_objects, validate_table)
 from audit.logs import TABLE_NAMES, AuditLogs, find_table_file, resolve_inputs
 from audit.profiles import Profile, load_profile
 from audit.schema import TABLES
@@ -111,17 +112,15 @@ ERR_NO_DASK = "engine='dask' needs dask[distributed]: pip install 'dask[distribu
 #: status, accepted_at, region_code``, always given).  A check not listed
 #: gets every column.
 PLATFORM_COLUMNS: dict[str, tuple[str, ...]] = {
-    "art13.holiday_premium": ("pay", "bonus", "tip", "allowance", "penalty", "distance_km",
-                              "platform", "delivered_at"),
-    "art13.weather_premium": ("pay", "bonus", "tip", "allowance", "penalty", "distance_km",
-                              "platform", "delivered_at"),
+    "art13.holiday_premium": ("pay", "allowance", "distance_km"),
+    "art13.weather_premium": ("pay", "allowance", "distance_km"),
     "art19.late_rate": ("delivered_at", "promised_at", "picked_up_at", "distance_km"),
     "art19.deadline_percentile": ("delivered_at", "promised_at", "picked_up_at", "distance_km"),
     "art19.required_speed": ("delivered_at", "promised_at", "picked_up_at", "distance_km"),
     "art19.deadline_ratchet": ("delivered_at", "promised_at", "picked_up_at", "distance_km"),
-    "art19.pay_opacity": ("pay", "bonus", "distance_km"),
+    "art19.pay_opacity": ("pay", "distance_km"),
     "art19.take_rate": ("pay", "bonus", "tip", "allowance", "customer_price"),
-    "art19.pay_rule_change": ("pay", "bonus", "distance_km", "platform"),
+    "art19.pay_rule_change": ("pay", "distance_km", "platform"),
     "art10.group_disparity": ("pay", "bonus", "penalty", "tip", "allowance", "delivered_at"),
 }
 _ALWAYS = ("worker_id", "status", "accepted_at", "region_code")
@@ -250,9 +249,9 @@ class PartitionedLogs:
             if c == ROW:
                 out[c] = col.to_numpy().astype(np.int64, copy=False)
             elif dtypes[c] == "object":
-                out[c] = _objects(col)
+                out[c] = text_objects(col)
                 if c == "region" and codes is not None:
-                    out["region_code"] = _objects(col, lambda v: codes.get(str(v)))
+                    out["region_code"] = text_objects(col, lambda v: codes.get(str(v)))
             else:
                 s = col.to_pandas()
                 out[c] = s if str(s.dtype) == dtypes[c] else s.astype(dtypes[c])
@@ -340,25 +339,6 @@ class PartitionedLogs:
         logs.rejected = self.rejected
         logs.sources = list(self.sources)
         return logs
-
-
-def _objects(col, convert=None) -> pd.Series:
-    """An Arrow text column as object values, one Python object per distinct
-    text (ids, status, region repeat), ``None`` for nulls; ``convert`` maps
-    each distinct text (e.g. region key → code)."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    arr = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
-    enc = pc.dictionary_encode(arr)
-    uniq = enc.dictionary.to_pylist()
-    if convert is not None:
-        uniq = [convert(v) for v in uniq]
-    vals = np.empty(len(uniq) + 1, dtype=object)
-    vals[:-1] = uniq
-    vals[-1] = None
-    idx = pc.fill_null(enc.indices, -1).to_numpy(zero_copy_only=False)
-    return pd.Series(vals[idx], dtype=object)
 
 
 def partition_of(worker_id: pd.Series, n_parts: int) -> np.ndarray:
@@ -703,6 +683,7 @@ def partition_logs(folder: str | Path | None = None, *, out: str | Path | None =
     if timings is not None:
         timings["read_validate"] = t_read - t_write
         timings["write_partitions"] = t_write
+        _mark_peak(timings, "read_validate+write_partitions")
     if can_reuse:
         keep = result.holiday_overrides
         result.holiday_overrides = None
@@ -736,6 +717,7 @@ def run_partition(plogs: PartitionedLogs, p: int, check_ids: list[str], limits: 
         out[cid] = _run_one(specs[cid], logs, limits)
         if timings is not None:
             timings[cid] = timings.get(cid, 0.0) + time.perf_counter() - t0
+            _mark_peak(timings, cid)
     if time_base:
         from audit.time_base import time_base_table
 
@@ -743,6 +725,7 @@ def run_partition(plogs: PartitionedLogs, p: int, check_ids: list[str], limits: 
         out["_time_base"] = time_base_table(logs)
         if timings is not None:
             timings["time_base"] = timings.get("time_base", 0.0) + time.perf_counter() - t0
+            _mark_peak(timings, "time_base")
     return out
 
 
@@ -803,7 +786,7 @@ def _merge_worker_findings(frames: list[pd.DataFrame]) -> pd.DataFrame:
     if len(nonempty) == 1:
         return nonempty[0].reset_index(drop=True)
     allf = pd.concat(nonempty, ignore_index=True, sort=False)
-    return allf.sort_values("subject", kind="stable", na_position="first").reset_index(drop=True)
+    return allf.take(sorted_order(allf, ["subject"])).reset_index(drop=True)
 
 
 def run_partitioned(source: str | Path | PartitionedLogs | None = None, *, engine: str = "chunked",
@@ -891,8 +874,8 @@ def run_partitioned(source: str | Path | PartitionedLogs | None = None, *, engin
         tb = [r["_time_base"] for r in parts if "_time_base" in r]
         if tb:
             nonempty = [x for x in tb if len(x)] or tb[:1]
-            meta.cache["time_base"] = (pd.concat(nonempty, ignore_index=True)
-                                       .sort_values(["worker_id", "week_start"], kind="stable")
+            tb_all = pd.concat(nonempty, ignore_index=True)
+            meta.cache["time_base"] = (tb_all.take(sorted_order(tb_all, ["worker_id", "week_start"]))
                                        .reset_index(drop=True))
         del parts
         findings = _combine(by_check, specs)
@@ -901,6 +884,7 @@ def run_partitioned(source: str | Path | PartitionedLogs | None = None, *, engin
         summary["checks"] = {s.id: summary["checks"][s.id] for s in specs if s.id in summary["checks"]}
         result = AuditResult(findings, summary, meta, by_check, lang)
         timings["combine"] = time.perf_counter() - t0
+        _mark_peak(timings, "combine")
         if pseudonymize:
             from audit.privacy import pseudonymize_result
 
@@ -909,10 +893,37 @@ def run_partitioned(source: str | Path | PartitionedLogs | None = None, *, engin
             t0 = time.perf_counter()
             result.write(out, charts=charts)
             timings["report"] = time.perf_counter() - t0
+            _mark_peak(timings, "report")
         return result
     finally:
         if tmp is not None:
             shutil.rmtree(tmp, ignore_errors=True)
+
+
+def peak_rss_mib(reset: bool = False) -> float | None:
+    """This process's peak resident memory (MiB) since start or the last reset.
+
+    Linux only (``VmHWM`` of ``/proc/self/status``; writing 5 to
+    ``/proc/self/clear_refs`` resets it); None elsewhere.
+    """
+    try:
+        with open("/proc/self/status") as fh:
+            kib = next(int(line.split()[1]) for line in fh if line.startswith("VmHWM:"))
+        if reset:
+            with open("/proc/self/clear_refs", "w") as fh:
+                fh.write("5")
+        return kib / 1024.0
+    except (OSError, StopIteration, ValueError):
+        return None
+
+
+def _mark_peak(timings: dict, stage: str) -> None:
+    """Record the peak RSS of the stage just ended (the largest over partitions) in
+    ``timings["peak_mib"]`` and start the next stage's count."""
+    peak = peak_rss_mib(reset=True)
+    if peak is not None:
+        peaks = timings.setdefault("peak_mib", {})
+        peaks[stage] = max(peaks.get(stage, 0.0), peak)
 
 
 def _run_local(plogs, worker_ids, platform_ids, limits, timings, progress):
@@ -935,6 +946,7 @@ def _run_local(plogs, worker_ids, platform_ids, limits, timings, progress):
         t0 = time.perf_counter()
         platform[cid] = run_platform_check(plogs, cid, limits, shared=shared)
         timings[cid] = time.perf_counter() - t0
+        _mark_peak(timings, cid)
     shared.clear()
     return parts, platform
 

@@ -12,7 +12,7 @@ import pandas as pd
 
 from audit import __version__
 from audit.checks import CheckSpec, select_checks
-from audit.findings import (FINDINGS_COLUMNS, INSUFFICIENT, NOT_RUN, empty_findings,
+from audit.findings import (FINDINGS_COLUMNS, INSUFFICIENT, NOT_RUN, empty_findings, sorted_order,
                             insufficient_finding)
 from audit.ingest import REJECTED_COLUMNS
 from audit.logs import AuditLogs, load_logs
@@ -236,8 +236,8 @@ def _combine(by_check: dict[str, pd.DataFrame], specs) -> pd.DataFrame:
     order = {s.id: i for i, s in enumerate(specs)}
     allf = pd.concat(frames, ignore_index=True, sort=False)
     allf["_o"] = allf["check"].map(order)
-    allf = allf.sort_values(["_o", "subject", "period_start", "metric"], kind="stable",
-                            na_position="first").drop(columns="_o").reset_index(drop=True)
+    allf = allf.take(sorted_order(allf, ["_o", "subject", "period_start", "metric"]))
+    allf = allf.drop(columns="_o").reset_index(drop=True)
     rest = [c for c in allf.columns if c not in FINDINGS_COLUMNS]
     return allf[FINDINGS_COLUMNS + rest]
 

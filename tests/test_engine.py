@@ -123,3 +123,17 @@ def test_dask_same_bytes(memory_out, parts, tmp_path):
     pytest.importorskip("distributed")
     run_partitioned(parts, engine="dask", out=tmp_path, charts=False)
     assert _same_bytes(memory_out, tmp_path) == []
+
+
+def test_platform_checks_need_only_their_projection(parts):
+    # a check reading a column outside its projection would fall back to all
+    # columns (correct, but the memory bound is lost): every one must not
+    from audit.checks import select_checks
+    from audit.engine import PLATFORM_COLUMNS, projection_columns
+    from audit.rules import thresholds
+
+    for cid in PLATFORM_COLUMNS:
+        spec = select_checks([cid])[0]
+        logs = parts.projection(list(projection_columns(parts, cid)))
+        found = spec.func(logs, thresholds=thresholds(), **spec.options)
+        assert len(found), cid

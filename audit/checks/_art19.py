@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from audit.checks._common import worker_index
+from audit.checks._common import text_values, worker_index
 from audit.findings import make_findings
 from audit.logs import AuditLogs
 from audit.rules import threshold_table, thresholds as rule_thresholds
@@ -54,7 +54,7 @@ def deadline_frame(logs: AuditLogs, band_km: float) -> pd.DataFrame:
     acc = to_seconds(o["accepted_at"])
     f = pd.DataFrame({
         "worker": worker_index(logs).codes(o["worker_id"]),
-        "region_code": o["region_code"].astype(str).to_numpy(),
+        "region_code": text_values(o["region_code"]),
         "band": np.floor(o["distance_km"].to_numpy(dtype=float) / band_km).astype(np.int64),
         "hour": o["accepted_at"].dt.hour.to_numpy().astype(np.int64),
         "accepted_at": o["accepted_at"].to_numpy(),

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -12,14 +13,38 @@ from metrics.intervals import from_seconds, to_seconds
 NO_SESSIONS_NOTE = "no sessions table: online time unknown, engaged time used"
 
 
+def text_values(values: pd.Series) -> np.ndarray:
+    """``values.astype(str)`` as an object array, without the copy when the
+    values are already text (validated id, region and status columns).
+
+    ``astype(str)`` turns millions of shared Python strings into an Arrow
+    string column and back; here only missing cells are converted (``None`` →
+    ``"None"``, NaN → ``"nan"``, as ``astype(str)`` writes them).
+    """
+    vals = values.to_numpy(dtype=object)
+    if pd.api.types.infer_dtype(vals, skipna=True) not in ("string", "empty"):
+        return values.astype(str).to_numpy(dtype=object)
+    miss = pd.isna(vals)
+    if miss.any():
+        vals = vals.copy()
+        vals[miss] = [str(v) for v in vals[miss]]
+    return vals
+
+
 @dataclass(frozen=True)
 class WorkerIndex:
     """Integer codes for worker ids across all tables."""
 
     ids: np.ndarray
 
+    @cached_property
+    def _index(self) -> pd.Index:
+        return pd.Index(self.ids, dtype=object)
+
     def codes(self, worker_ids: pd.Series) -> np.ndarray:
-        return pd.Index(self.ids).get_indexer(worker_ids.astype(str))
+        """Position of each id in ``ids`` (-1 if absent)."""
+        # validated ids are shared Python strings with cached hashes: cheap to look up
+        return self._index.get_indexer(text_values(worker_ids))
 
     def names(self, codes: np.ndarray) -> np.ndarray:
         return self.ids[np.asarray(codes, dtype=np.int64)]

@@ -37,6 +37,26 @@ def order_flags(logs: AuditLogs, *, thresholds: dict | None = None) -> pd.DataFr
         return logs.cache[key]
     o = logs.completed
     day = o["accepted_at"].dt.normalize()
+    # Flags depend on (region, day) only: work on the few distinct pairs and
+    # broadcast them to the orders (millions of orders, thousands of pairs).
+    region = o["region_code"].astype(object) if "region_code" in o.columns else \
+        pd.Series(None, index=o.index, dtype=object)
+    rcode, rvals = pd.factorize(region, use_na_sentinel=False)
+    dcode, dvals = pd.factorize(day, use_na_sentinel=False)
+    pair, pairs = pd.factorize(rcode.astype(np.int64) * max(len(dvals), 1) + dcode, sort=False)
+    u_region = pd.Series(np.asarray(rvals, dtype=object)[pairs // max(len(dvals), 1)], dtype=object)
+    u_day = pd.Series(np.asarray(dvals)[pairs % max(len(dvals), 1)]).astype(day.dtype)
+    flags = _pair_flags(logs, u_region, u_day, thresholds)
+    out = pd.DataFrame({"date": day.to_numpy()})
+    for col in ("is_holiday", "holiday", "holiday_zh", "weather_known", "is_extreme", "weather_kind"):
+        out[col] = flags[col].to_numpy()[pair]
+    logs.cache[key] = out
+    return out
+
+
+def _pair_flags(logs: AuditLogs, region: pd.Series, day: pd.Series,
+                thresholds: dict | None) -> pd.DataFrame:
+    """The flags of each (region code, day) pair."""
     hol = holiday_days(day, overrides=logs.holiday_overrides)
     hol = hol.reset_index(drop=True).set_index("date")
     out = pd.DataFrame({"date": day.to_numpy()})
@@ -53,7 +73,7 @@ def order_flags(logs: AuditLogs, *, thresholds: dict | None = None) -> pd.DataFr
         ext["date"] = pd.to_datetime(ext["date"]).dt.normalize()
         lookup = ext.set_index(["region", "date"])
         parents = region_table().set_index("code")["parent_code"]
-        own = o["region_code"].astype(str)
+        own = region.astype(str)
         parent = own.map(parents).astype(object)
         for codes in (own, parent):  # own region first, then the prefecture's
             need = ~out["weather_known"].to_numpy()
@@ -66,5 +86,4 @@ def order_flags(logs: AuditLogs, *, thresholds: dict | None = None) -> pd.DataFr
             out.loc[pos, "weather_known"] = True
             out.loc[pos, "is_extreme"] = hit["is_extreme"].to_numpy()[found].astype(bool)
             out.loc[pos, "weather_kind"] = hit["kind"].fillna("").to_numpy()[found]
-    logs.cache[key] = out
     return out

@@ -49,7 +49,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from audit.checks._common import engaged_arrays, time_arrays, worker_index
+from audit.checks._common import engaged_arrays, text_values, time_arrays, worker_index
 from audit.findings import INSUFFICIENT, OK, RISK, count_status, insufficient_finding, make_findings, \
     overall_status
 from audit.logs import AuditLogs
@@ -108,7 +108,7 @@ def worker_week_panel(logs: AuditLogs, *, min_hours: float) -> tuple[pd.DataFram
 
     # region of the week: where most of its orders were accepted, else the worker's own
     week = period_bound(period_index(oacc, "week"), "week")
-    top = (pd.DataFrame({"group": og, "period_start": week, "region": o["region_code"].astype(str).to_numpy()})
+    top = (pd.DataFrame({"group": og, "period_start": week, "region": text_values(o["region_code"])})
            .value_counts().reset_index()
            .sort_values(["group", "period_start", "count", "region"], ascending=[True, True, False, True],
                         kind="stable").drop_duplicates(["group", "period_start"]))

@@ -55,6 +55,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from audit.checks._common import text_values
 from audit.checks._flags import order_flags
 from audit.findings import INSUFFICIENT, OK, VIOLATION, insufficient_finding, make_findings
 from audit.logs import AuditLogs
@@ -236,7 +237,7 @@ def _model_frame(logs: AuditLogs, limits: dict) -> dict:
         "holiday": flags["is_holiday"].to_numpy()[use].astype(float),
         "weather": flags["is_extreme"].to_numpy()[use].astype(float),
         "hour": o["accepted_at"].dt.hour.to_numpy()[use],
-        "worker": o["worker_id"].astype(str).to_numpy()[use],
+        "worker": text_values(o["worker_id"])[use],
         "date": flags["date"].to_numpy()[use],
         "holiday_name": flags["holiday"].to_numpy()[use],
         "weather_kind": flags["weather_kind"].to_numpy()[use],
@@ -252,9 +253,10 @@ def _model_frame(logs: AuditLogs, limits: dict) -> dict:
 def _weather_covered(logs: AuditLogs, o: pd.DataFrame) -> np.ndarray:
     """Orders whose region, or its prefecture, has any row in the weather table."""
     have = set(logs.weather["region_code"].dropna().astype(str))
-    own = o["region_code"].astype(str)
+    codes, own = pd.factorize(text_values(o["region_code"]))  # a few regions, many orders
+    own = pd.Series(own, dtype=object)
     parent = own.map(region_table().set_index("code")["parent_code"].astype(str))
-    return (own.isin(have) | parent.isin(have)).to_numpy()
+    return (own.isin(have) | parent.isin(have)).to_numpy()[codes]
 
 
 def _kind_labels(weather_kind: pd.Series) -> dict[str, list[str]]:
@@ -306,7 +308,10 @@ def _breakdowns(frame: pd.DataFrame, kind: str, kinds: dict[str, list[str]]):
         return
     ext = frame["weather"] > 0
     labels = sorted({lab for labs in kinds.values() for lab in labs})
-    member = {lab: frame["weather_kind"].map({k: lab in v for k, v in kinds.items()}).astype(bool)
+    # membership per distinct weather_kind, broadcast to the rows by code
+    codes, uniq = pd.factorize(frame["weather_kind"], use_na_sentinel=False)
+    member = {lab: pd.Series(np.array([lab in kinds[k] if k in kinds else True for k in uniq],
+                                      dtype=bool)[codes], index=frame.index)
               for lab in labels}
     counts = sorted(((int((member[lab] & ext).sum()), lab) for lab in labels), key=lambda t: (-t[0], t[1]))
     for n_rel, label in counts:

@@ -36,7 +36,7 @@ import numpy as np
 import pandas as pd
 
 from audit.checks._art19 import PLATFORM, fmt, limits, period, platform_row
-from audit.checks._common import worker_index
+from audit.checks._common import text_values, worker_index
 from audit.findings import INSUFFICIENT, OK, RISK, count_status, make_findings, overall_status
 from audit.logs import AuditLogs
 from metrics.proportions import clustered_share, wilson
@@ -81,7 +81,7 @@ def check_late_rate(logs: AuditLogs, *, thresholds: dict | None = None) -> pd.Da
 
     rows = [_share_row(late, w, np.ones(len(o), bool), subject=PLATFORM, level="platform",
                        risk=risk, min_n=min_platform, ci=level, first=first, last=last)]
-    region, names = pd.factorize(o["region_code"].astype(str), sort=True)
+    region, names = pd.factorize(text_values(o["region_code"]), sort=True)
     for code, name in enumerate(names):  # a handful of regions, not a loop over orders
         rows.append(_share_row(late, w, region == code, subject=str(name), level="region",
                                risk=risk, min_n=min_platform, ci=level, first=first, last=last))

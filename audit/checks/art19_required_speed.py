@@ -61,11 +61,15 @@ def ebike_mask(logs: AuditLogs, orders: pd.DataFrame, *, assume_ebike: bool | No
         if delivery:
             return np.ones(len(orders), bool), "no vehicle data: every order taken as an e-bike order"
         return None, NO_VEHICLE
-    vehicle = (w.dropna(subset=["vehicle"]).set_index(w.dropna(subset=["vehicle"])["worker_id"]
-                                                      .astype(str))["vehicle"])
-    v = orders["worker_id"].astype(str).map(vehicle)
-    unknown = v.isna().to_numpy()
-    mask = (v == "ebike").fillna(False).to_numpy(dtype=bool)
+    # vehicle per worker code, then per order by its worker's code (-1: no row, None)
+    known = w.dropna(subset=["vehicle"])
+    idx = worker_index(logs)
+    by_code = np.full(len(idx.ids) + 1, None, dtype=object)
+    kc = idx.codes(known["worker_id"])
+    by_code[kc[kc >= 0]] = known["vehicle"].to_numpy(dtype=object)[kc >= 0]
+    v = by_code[idx.codes(orders["worker_id"])]
+    unknown = pd.isna(v)
+    mask = v == "ebike"
     if delivery:
         mask |= unknown
         note = (f"vehicle from the workers table; {int(unknown.sum())} orders of workers without "

@@ -1,4 +1,4 @@
-"""audit.csvout.write_csv writes the bytes pandas' to_csv writes."""
+"""Output helpers: audit.csvout.write_csv writes what to_csv writes; sorted_order sorts as sort_values."""
 import numpy as np
 import pandas as pd
 import pytest
@@ -47,3 +47,23 @@ def test_mixed_objects_fall_back_to_pandas(tmp_path):
                           "d": pd.to_datetime(["2025-10-01"] * 4)})
     write_csv(frame, tmp_path / "m.csv")
     assert (tmp_path / "m.csv").read_bytes() == _pandas_bytes(frame, tmp_path)
+
+
+def test_sorted_order_matches_stable_sort_values():
+    from audit.findings import sorted_order
+
+    rng = np.random.default_rng(11)
+    n = 2000
+    frame = pd.DataFrame({
+        "_o": rng.integers(0, 4, n).astype(float),
+        "subject": pd.Series(rng.choice(["W10", "W2", "W1", "骑手", "platform", None], n), dtype=object),
+        "period_start": pd.Series(rng.choice(["2025-10-01", "2025-09-29", None], n), dtype=object),
+        "metric": rng.choice(["a", "b"], n),
+        "row": np.arange(n),  # ties keep their order: the row numbers show it
+    })
+    frame.loc[::97, "_o"] = np.nan
+    keys = ["_o", "subject", "period_start", "metric"]
+    want = frame.sort_values(keys, kind="stable", na_position="first")["row"].to_numpy()
+    got = frame["row"].to_numpy()[sorted_order(frame, keys)]
+    assert (got == want).all()
+    assert len(sorted_order(frame.iloc[:0], keys)) == 0
