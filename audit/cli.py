@@ -97,7 +97,7 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-charts", action="store_true", help="skip drawing charts (faster)")
     p.add_argument("--engine", choices=("memory", "chunked", "dask", "auto"), default="memory",
                    help="memory (default); chunked: partitioned Parquet, bounded memory; dask: a Dask "
-                        "cluster; auto: chunked above 1 GiB of orders")
+                        "cluster; auto: chunked above 1 GiB of CSV orders (256 MiB of Parquet)")
     p.add_argument("--partitions", type=int, default=None, help="number of worker partitions")
     p.add_argument("--workdir", default=None, help="keep and reuse the partitioned Parquet here")
     p.add_argument("--scheduler", default=None, help="Dask scheduler address (default: a local cluster)")

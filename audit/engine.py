@@ -99,6 +99,7 @@ WORKER_LEVELS = ("worker-week", "worker-day", "worker-month", "payout")
 PARTITIONED = ("orders", "sessions", "payouts")
 AUTO_CHUNKED_BYTES = 1 << 30
 PART_BYTES = 64 << 20
+PARQUET_WEIGHT = 4
 MAX_PARTS = 512
 DEFAULT_CHUNK_ROWS = 1_000_000
 ROW = "_row"
@@ -452,11 +453,12 @@ def _arrow_schema(df: pd.DataFrame):
 
 
 def default_parts(sources: list) -> int:
-    """``P`` for inputs of this many bytes (about 64 MiB of input a partition)."""
+    """``P`` for inputs of this many bytes (about 64 MiB of CSV text a partition;
+    a Parquet byte counts as four, about its compression over CSV)."""
     size = 0
     for s in sources:
         if s is not None and not isinstance(s, pd.DataFrame) and Path(s).is_file():
-            size += Path(s).stat().st_size
+            size += Path(s).stat().st_size * (PARQUET_WEIGHT if Path(s).suffix == ".parquet" else 1)
         elif isinstance(s, pd.DataFrame):
             size += int(s.memory_usage(deep=False).sum())
     return int(min(MAX_PARTS, max(1, math.ceil(size / PART_BYTES))))
@@ -984,7 +986,8 @@ def _run_dask(plogs, worker_ids, platform_ids, limits, timings, *, scheduler, n_
 
 
 def choose_engine(engine: str, orders_source=None, folder=None) -> str:
-    """``auto`` → ``chunked`` when the orders file exceeds :data:`AUTO_CHUNKED_BYTES`."""
+    """``auto`` → ``chunked`` when the orders file exceeds :data:`AUTO_CHUNKED_BYTES`
+    (a Parquet byte counting as :data:`PARQUET_WEIGHT`)."""
     if engine != "auto":
         if engine not in ENGINES:
             raise ValueError(ERR_ENGINE.format(engine=engine))
@@ -992,9 +995,10 @@ def choose_engine(engine: str, orders_source=None, folder=None) -> str:
     path = orders_source
     if path is None and folder is not None and Path(folder).is_dir():
         path = find_table_file(Path(folder), "orders")
-    if path is not None and not isinstance(path, pd.DataFrame) and Path(path).is_file() \
-            and Path(path).stat().st_size > AUTO_CHUNKED_BYTES:
-        return "chunked"
+    if path is not None and not isinstance(path, pd.DataFrame) and Path(path).is_file():
+        size = Path(path).stat().st_size * (PARQUET_WEIGHT if Path(path).suffix == ".parquet" else 1)
+        if size > AUTO_CHUNKED_BYTES:
+            return "chunked"
     return "memory"
 
 

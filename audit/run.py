@@ -233,11 +233,15 @@ def _combine(by_check: dict[str, pd.DataFrame], specs) -> pd.DataFrame:
     frames = [by_check[s.id] for s in specs if s.id in by_check and len(by_check[s.id])]
     if not frames:
         return empty_findings()
-    order = {s.id: i for i, s in enumerate(specs)}
+    # Check order first, then subject, period and metric: each check's frame
+    # is sorted on its own (most already are: no copy) and the frames are
+    # concatenated in check order, which is the same stable sort.
+    keys = ["subject", "period_start", "metric"]
+    for i, f in enumerate(frames):
+        order = sorted_order(f, keys)
+        if not (order == np.arange(len(f))).all():
+            frames[i] = f.take(order)
     allf = pd.concat(frames, ignore_index=True, sort=False)
-    allf["_o"] = allf["check"].map(order)
-    allf = allf.take(sorted_order(allf, ["_o", "subject", "period_start", "metric"]))
-    allf = allf.drop(columns="_o").reset_index(drop=True)
     rest = [c for c in allf.columns if c not in FINDINGS_COLUMNS]
     return allf[FINDINGS_COLUMNS + rest]
 

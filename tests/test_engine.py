@@ -137,3 +137,19 @@ def test_platform_checks_need_only_their_projection(parts):
         logs = parts.projection(list(projection_columns(parts, cid)))
         found = spec.func(logs, thresholds=thresholds(), **spec.options)
         assert len(found), cid
+
+
+def test_auto_engine_weighs_parquet_bytes(tmp_path, monkeypatch):
+    import audit.engine as eng
+
+    frame = pd.DataFrame({"order_id": [f"O{i}" for i in range(200)], "pay": np.arange(200.0)})
+    frame.to_parquet(tmp_path / "orders.parquet")
+    size = (tmp_path / "orders.parquet").stat().st_size
+    (tmp_path / "csv").mkdir()
+    (tmp_path / "csv" / "orders.csv").write_bytes(b"x" * (2 * size))
+    # a threshold between 2x and 4x the Parquet size: the CSV of twice the bytes
+    # stays in memory, the Parquet (counted x4) goes to the chunked engine
+    monkeypatch.setattr(eng, "AUTO_CHUNKED_BYTES", 3 * size)
+    assert eng.choose_engine("auto", folder=tmp_path) == "chunked"
+    assert eng.choose_engine("auto", folder=tmp_path / "csv") == "memory"
+    assert eng.choose_engine("memory", folder=tmp_path) == "memory"
