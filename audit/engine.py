@@ -32,18 +32,24 @@ How
    check produces on the whole table, since worker codes are sorted ids),
    and summarised with the check's own ``summarize``.
 3. **Platform-level checks** (``level`` platform, group) need the whole
-   platform.  Each runs on a *narrow projection*: the order columns it
-   reads (:data:`PLATFORM_COLUMNS`) of every partition, put back in file
-   order by ``_row``, the sessions' ``worker_id, login_at, logout_at``
-   (which fixes the same worker-code universe as in memory), the whole
-   workers and weather tables.  Should a check read a column outside its
-   projection (a ``KeyError``), it is re-run on all columns, so a new
-   check is never wrong, only slower.  Exact merged partial aggregates
-   (``metrics.premium.PremiumStats.merge``, ``metrics.histograms``,
-   ``metrics.suffstats``, the daily moments of
-   ``metrics.structural_break``) would remove the projection; they need the
-   check modules to expose a map/merge split, which is the next step
-   (see benchmarks/README.md).
+   platform.  Each runs on a *narrow projection*: the completed orders (the
+   only ones any check counts, SPEC §3) with the columns it reads
+   (:data:`PLATFORM_COLUMNS`, tested to be enough) of every partition, put
+   back in file order by ``_row`` and converted column by column from Arrow
+   (texts as one shared Python object per distinct value), the sessions'
+   ``worker_id, login_at, logout_at``, the whole workers and weather
+   tables, and the worker index of every order (so worker codes are those
+   of the in-memory run).  The projection is ``logs.completed`` itself, not
+   a copy.  Checks reading the same columns share one projection.  Should
+   a check read a column outside its projection (a ``KeyError``), it is
+   re-run on all columns, so a new check is never wrong, only slower.
+   Memory therefore grows with the completed orders times the projection's
+   width (about 60–90 bytes an order, plus the check's own work arrays).
+   Exact merged partial aggregates (``metrics.premium.PremiumStats.merge``,
+   ``metrics.histograms``, ``metrics.suffstats``, the daily moments of
+   ``metrics.structural_break``) would bound it by the partition instead;
+   they need the check modules to expose a map/merge split, which is the
+   next step (see benchmarks/README.md).
 4. The findings are combined and sorted by :func:`audit.run._combine` and the
    summary built by :func:`audit.run.build_summary`, so the bytes written by
    :meth:`AuditResult.write` are those of the in-memory engine.
@@ -57,10 +63,12 @@ file system.
 
 Decisions
 ---------
-* ``P`` defaults to ``ceil(input bytes / 64 MiB)`` bounded to 1–512
-  (about 300 000 orders a partition); ``"auto"`` engine choice (for the
-  lead's ``run_audit``): chunked when the orders files exceed
-  :data:`AUTO_CHUNKED_BYTES` (1 GiB, about 6 M orders of CSV).
+* ``P`` defaults to ``ceil(input bytes / 64 MiB)`` bounded to 1–512, a
+  Parquet byte counting as :data:`PARQUET_WEIGHT` (4, its usual
+  compression over CSV): about 250 000–600 000 orders a partition;
+  ``"auto"`` engine choice: chunked when the orders file exceeds
+  :data:`AUTO_CHUNKED_BYTES` (1 GiB of CSV, about 6 M orders; 256 MiB of
+  Parquet, about 10 M orders).
 * Duplicate keys across chunks are found by a 64-bit hash confirmed by a
   second, independently keyed 64-bit hash (a false match would need both
   to collide: about 1e-24 at 30 M orders).
