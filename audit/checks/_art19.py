@@ -54,7 +54,7 @@ def deadline_frame(logs: AuditLogs, band_km: float) -> pd.DataFrame:
     acc = to_seconds(o["accepted_at"])
     f = pd.DataFrame({
         "worker": worker_index(logs).codes(o["worker_id"]),
-        "region_code": text_values(o["region_code"]),
+        "region_code": pd.Series(text_values(o["region_code"]), dtype=object),  # no str inference
         "band": np.floor(o["distance_km"].to_numpy(dtype=float) / band_km).astype(np.int64),
         "hour": o["accepted_at"].dt.hour.to_numpy().astype(np.int64),
         "accepted_at": o["accepted_at"].to_numpy(),

@@ -42,9 +42,12 @@ class WorkerIndex:
         return pd.Index(self.ids, dtype=object)
 
     def codes(self, worker_ids: pd.Series) -> np.ndarray:
-        """Position of each id in ``ids`` (-1 if absent)."""
-        # validated ids are shared Python strings with cached hashes: cheap to look up
-        return self._index.get_indexer(text_values(worker_ids))
+        """Position of each id in ``ids`` (-1 if absent or missing)."""
+        # Factorize the millions of ids (shared Python strings, cached hashes),
+        # then look up only the distinct ones, compared as text (``astype(str)``).
+        codes, uniq = pd.factorize(worker_ids.to_numpy(dtype=object), use_na_sentinel=False)
+        text = np.array([u if isinstance(u, str) else str(u) for u in uniq], dtype=object)
+        return self._index.get_indexer(text)[codes] if len(codes) else np.zeros(0, dtype=np.intp)
 
     def names(self, codes: np.ndarray) -> np.ndarray:
         return self.ids[np.asarray(codes, dtype=np.int64)]

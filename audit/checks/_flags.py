@@ -49,7 +49,9 @@ def order_flags(logs: AuditLogs, *, thresholds: dict | None = None) -> pd.DataFr
     flags = _pair_flags(logs, u_region, u_day, thresholds)
     out = pd.DataFrame({"date": day.to_numpy()})
     for col in ("is_holiday", "holiday", "holiday_zh", "weather_known", "is_extreme", "weather_kind"):
-        out[col] = flags[col].to_numpy()[pair]
+        # Series.take keeps the dtype: Arrow text is taken in Arrow, not as
+        # millions of Python strings converted back
+        out[col] = flags[col].take(pair).reset_index(drop=True)
     logs.cache[key] = out
     return out
 

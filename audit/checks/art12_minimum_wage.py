@@ -134,7 +134,8 @@ def _week_regions(logs: AuditLogs, og: np.ndarray, oacc: np.ndarray, o: pd.DataF
     from metrics.intervals import period_bound, period_index
 
     week = period_bound(period_index(oacc, "week"), "week")
-    counts = (pd.DataFrame({"group": og, "period_start": week, "region_code": o["region_code"].to_numpy()})
+    region = pd.Series(o["region_code"].to_numpy(dtype=object), dtype=object)  # no str inference
+    counts = (pd.DataFrame({"group": og, "period_start": week, "region_code": region})
               .groupby(["group", "period_start", "region_code"], sort=True).size()
               .rename("orders").reset_index())
     counts["hourly"] = minimum_wage(counts["region_code"], pd.Series(

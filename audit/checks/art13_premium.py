@@ -232,15 +232,18 @@ def _model_frame(logs: AuditLogs, limits: dict) -> dict:
     excluded = (f"left out: {int((~ok_pay).sum())} orders with pay <= 0 or missing, "
                 f"{int((ok_pay & ~ok_dist).sum())} with distance <= 0 or missing, "
                 f"{int((ok_pay & ok_dist & ~covered).sum())} in regions without weather rows")
+    pos = np.flatnonzero(use)
+    # texts are taken as they are (Arrow text stays Arrow, ids stay shared
+    # Python objects): no conversion of millions of strings either way
     frame = pd.DataFrame({
         "y": np.log(pay[use]),
         "holiday": flags["is_holiday"].to_numpy()[use].astype(float),
         "weather": flags["is_extreme"].to_numpy()[use].astype(float),
         "hour": o["accepted_at"].dt.hour.to_numpy()[use],
-        "worker": text_values(o["worker_id"])[use],
+        "worker": pd.Series(text_values(o["worker_id"])[use], dtype=object),
         "date": flags["date"].to_numpy()[use],
-        "holiday_name": flags["holiday"].to_numpy()[use],
-        "weather_kind": flags["weather_kind"].to_numpy()[use],
+        "holiday_name": flags["holiday"].take(pos).reset_index(drop=True),
+        "weather_kind": flags["weather_kind"].take(pos).reset_index(drop=True),
     })
     if has_dist:
         frame["log_dist"] = np.log(dist[use])
