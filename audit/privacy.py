@@ -244,7 +244,7 @@ def safe_csv(frame: pd.DataFrame) -> pd.DataFrame:
     ``@``, tab or carriage return get a leading ``'``.  Numeric columns are
     not touched, so negative numbers stay numbers.
     """
-    out = frame.copy()
+    out = frame.copy(deep=False)  # columns are replaced, never changed in place
     for c in out.columns:
         col = out[c]
         if not (pd.api.types.is_object_dtype(col) or pd.api.types.is_string_dtype(col)):
