@@ -875,13 +875,13 @@ def run_partitioned(source: str | Path | PartitionedLogs | None = None, *, engin
         t0 = time.perf_counter()
         spec_of = {s.id: s for s in specs}
         for cid in worker_ids:
-            found = _merge_worker_findings([r[cid] for r in parts])
+            found = _merge_worker_findings([r.pop(cid) for r in parts])  # free the parts as merged
             by_check[cid] = found
             summaries[cid] = spec_of[cid].summarize(found)
         for cid in platform_ids:
             by_check[cid] = platform[cid]
             summaries[cid] = spec_of[cid].summarize(platform[cid])
-        tb = [r["_time_base"] for r in parts if "_time_base" in r]
+        tb = [r.pop("_time_base") for r in parts if "_time_base" in r]
         if tb:
             nonempty = [x for x in tb if len(x)] or tb[:1]
             tb_all = pd.concat(nonempty, ignore_index=True)

@@ -88,7 +88,12 @@ def _run(method: str, df: pd.DataFrame, queue) -> None:
         est, se = res.loc[X, "estimate"].to_numpy(), res.loc[X, "std_error"].to_numpy()
     elif method == "pyfixest":
         # warm the numba JIT on a tiny fit so that compile time is not charged to the big one
-        pf.feols("y ~ holiday + weather + log_dist + C(hour) | worker", df.head(2000), vcov={"CRV1": "worker"})
+        import warnings
+
+        with warnings.catch_warnings():  # the tiny warm-up sample may lack holiday/weather rows
+            warnings.simplefilter("ignore")
+            pf.feols("y ~ holiday + weather + log_dist + C(hour) | worker", df.head(2000),
+                     vcov={"CRV1": "worker"})
         base, t0 = _peak_mb(), time.perf_counter()
         fit = pf.feols("y ~ holiday + weather + log_dist + C(hour) | worker", df, vcov={"CRV1": "worker"})
         tidy = fit.tidy()

@@ -287,7 +287,7 @@ def main(argv=None) -> None:
     ap.add_argument("--peer-workers", type=int, default=2000)
     ap.add_argument("--dummy-workers", type=int, default=1000,
                     help="with --premium: workers in the statsmodels-dummies subset")
-    ap.add_argument("--json", default=None)
+    ap.add_argument("--json", default=None, help="record file (default benchmarks/results/<size>-<engine>.json)")
     a = ap.parse_args(argv)
     folder = make(a.size) if not data_dir(a.size).exists() else data_dir(a.size)
     out = ROOT / "benchmarks" / "results" / f"{a.size}-{a.engine}"
@@ -316,18 +316,27 @@ def main(argv=None) -> None:
         print(f"\n{'peer':45s} {'seconds':>9s} {'peak MiB':>12s}  ratio")
         prs = peers(folder, a.peer_workers, n_orders, a.premium, a.dummy_workers)
         fits = {name: s for name, s, _, _ in prs if name.startswith("premium")}
+        stage = {name: s for name, s, _ in rows}
+        hours = stage.get("art14.daily_hours", 0.0) + stage.get("art14.continuous_work", 0.0)
+        record["peers"] = []
         for name, s, m, note in prs:
-            # a premium fit is compared with PremiumStats on the same rows; the
-            # other peers with the whole audit (gigaudit total / peer)
+            # each peer beside the gigaudit figure that does the same work
             if name.startswith("premium"):
                 ref = fits[name.rsplit(":", 1)[0] + ": premiumstats"]
-                ratio = f"{s / ref:8.1f}x PremiumStats"
+                ratio = f"{s / ref:.1f}x PremiumStats on the same rows"
+            elif name.startswith("pandas"):
+                ratio = f"{s / hours:.1f}x gigaudit art14.daily_hours + continuous_work ({hours:.2f} s)"
+            elif name.startswith("fairlearn"):
+                ref = stage.get("art10.group_disparity", float("nan"))
+                ratio = f"art10.group_disparity: {ref:.2f} s, {ref / s:.1f}x this (adds controls, CIs)"
             else:
-                ratio = f"gigaudit total / peer = {secs / s:.1f}"
+                ratio = f"gigaudit total = {secs / s:.1f}x this pass"
             print(f"{name:45s} {s:9.2f} {m:12.0f}  {ratio}  {note}")
-        record["peers"] = prs
-    if a.json:
-        Path(a.json).write_text(json.dumps(record, indent=1, default=str))
+            record["peers"].append((name, s, m, ratio, note))
+    target = Path(a.json) if a.json else out.with_suffix(".json")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(json.dumps(record, indent=1, default=str))
+    print(f"# record: {target}")
 
 
 if __name__ == "__main__":
