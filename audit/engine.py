@@ -117,20 +117,25 @@ _LAYOUT = 1  # bump when the partition layout changes (invalidates reuse)
 ERR_ENGINE = "unknown engine {engine!r}; expected one of memory, chunked, dask"
 ERR_NO_DASK = "engine='dask' needs dask[distributed]: pip install 'dask[distributed]>=2024.1'"
 
-#: Order columns each platform-level check reads (besides ``worker_id,
-#: status, accepted_at, region_code``, always given).  A check not listed
-#: gets every column.
+#: Order columns of each platform-level check's projection (besides
+#: ``worker_id, status, accepted_at, region_code``, always given): what the
+#: check reads, widened so that checks reading similar columns share one
+#: projection (three loads instead of five; a column costs 8 bytes an
+#: order).  A check not listed gets every column.
+_PAY_DISTANCE = ("pay", "allowance", "distance_km", "platform")
+_DEADLINES = ("delivered_at", "promised_at", "picked_up_at", "distance_km")
+_EARNINGS = ("pay", "bonus", "tip", "allowance", "penalty", "customer_price", "delivered_at")
 PLATFORM_COLUMNS: dict[str, tuple[str, ...]] = {
-    "art13.holiday_premium": ("pay", "allowance", "distance_km"),
-    "art13.weather_premium": ("pay", "allowance", "distance_km"),
-    "art19.late_rate": ("delivered_at", "promised_at", "picked_up_at", "distance_km"),
-    "art19.deadline_percentile": ("delivered_at", "promised_at", "picked_up_at", "distance_km"),
-    "art19.required_speed": ("delivered_at", "promised_at", "picked_up_at", "distance_km"),
-    "art19.deadline_ratchet": ("delivered_at", "promised_at", "picked_up_at", "distance_km"),
-    "art19.pay_opacity": ("pay", "distance_km"),
-    "art19.take_rate": ("pay", "bonus", "tip", "allowance", "customer_price"),
-    "art19.pay_rule_change": ("pay", "distance_km", "platform"),
-    "art10.group_disparity": ("pay", "bonus", "penalty", "tip", "allowance", "delivered_at"),
+    "art13.holiday_premium": _PAY_DISTANCE,
+    "art13.weather_premium": _PAY_DISTANCE,
+    "art19.pay_opacity": _PAY_DISTANCE,
+    "art19.pay_rule_change": _PAY_DISTANCE,
+    "art19.late_rate": _DEADLINES,
+    "art19.deadline_percentile": _DEADLINES,
+    "art19.required_speed": _DEADLINES,
+    "art19.deadline_ratchet": _DEADLINES,
+    "art19.take_rate": _EARNINGS,
+    "art10.group_disparity": _EARNINGS,
 }
 _ALWAYS = ("worker_id", "status", "accepted_at", "region_code")
 
@@ -250,20 +255,29 @@ class PartitionedLogs:
         order = np.argsort(at.column(ROW).to_numpy(), kind="stable") if sort else None
         dtypes, codes = self.dtypes[table], self.region_codes.get(table)
         out = {}
+        def put_in_order(series: pd.Series) -> pd.Series:
+            # converted first, reordered after: a gather of numbers or of
+            # shared object pointers, not of Arrow strings
+            if order is None:
+                return series
+            return pd.Series(series.to_numpy().take(order), dtype=series.dtype, copy=False)
+
         for c in list(at.column_names):
             col = at.column(c)
-            if order is not None:
-                col = col.take(order)
             at = at.drop_columns([c])
             if c == ROW:
                 out[c] = col.to_numpy().astype(np.int64, copy=False)
+                if order is not None:
+                    out[c] = out[c][order]
             elif dtypes[c] == "object":
-                out[c] = text_objects(col)
+                out[c] = put_in_order(text_objects(col))
                 if c == "region" and codes is not None:
-                    out["region_code"] = text_objects(col, lambda v: codes.get(str(v)))
+                    out["region_code"] = put_in_order(text_objects(col, lambda v: codes.get(str(v))))
             else:
                 s = col.to_pandas()
-                out[c] = s if str(s.dtype) == dtypes[c] else s.astype(dtypes[c])
+                s = s if str(s.dtype) == dtypes[c] else s.astype(dtypes[c])
+                out[c] = put_in_order(s) if not isinstance(s.dtype, pd.StringDtype) \
+                    else s.take(order).reset_index(drop=True) if order is not None else s
             del col
         df = pd.DataFrame(out, copy=False)
         if codes is not None and "region" in df.columns:

@@ -215,7 +215,7 @@ def parse_number(raw: pd.Series, *, unit: str | None = None) -> pd.Series:
         text = text.str.replace(r"^[¥￥]", "", regex=True)
         num = pd.to_numeric(text, errors="coerce").astype(float)
     factor = UNIT_FACTORS.get(unit or "", 1.0)
-    return num * factor
+    return num * factor if factor != 1.0 else num
 
 
 UNIT_FACTORS = {
@@ -327,7 +327,8 @@ def validate_table(raw: pd.DataFrame, spec: TableSpec | str, *, profile: Profile
                 out[col.name] = pd.Series(col.default, index=df.index)
             continue
         rawcol = df[col.name]
-        present = _present(rawcol)
+        # text columns need no "present" mask: blank text is simply missing
+        present = _present(rawcol) if col.kind != TEXT else None
         unit = profile.unit(spec.name, col.name)
         if col.kind == TIME:
             val = parse_time(rawcol, unit=unit or "datetime", tz=profile.timezone,
@@ -404,7 +405,7 @@ def text_objects(values, convert=None) -> pd.Series:
     vals[:-1] = uniq
     vals[-1] = None
     idx = pc.fill_null(enc.indices, -1).to_numpy(zero_copy_only=False)
-    return pd.Series(vals[idx], index=index, dtype=object)
+    return pd.Series(vals[idx], index=index, dtype=object, copy=False)
 
 
 def _reject_duplicates(table: pd.DataFrame, spec: TableSpec, rej: _Rejector,
