@@ -153,3 +153,17 @@ def test_auto_engine_weighs_parquet_bytes(tmp_path, monkeypatch):
     assert eng.choose_engine("auto", folder=tmp_path) == "chunked"
     assert eng.choose_engine("auto", folder=tmp_path / "csv") == "memory"
     assert eng.choose_engine("memory", folder=tmp_path) == "memory"
+
+
+@pytest.mark.skipif(not Path("/proc/self/clear_refs").exists(), reason="Linux peak-RSS reset only")
+def test_stage_peak_memory_resets_between_stages():
+    from audit.engine import peak_rss_mib
+
+    base = peak_rss_mib(reset=True)
+    block = np.ones(40_000_000)  # 305 MiB, every page touched
+    high = peak_rss_mib(reset=False)
+    del block
+    peak_rss_mib(reset=True)  # the next stage starts from the current RSS
+    after = peak_rss_mib(reset=False)
+    assert high - base > 250
+    assert high - after > 250
