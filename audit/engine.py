@@ -255,29 +255,24 @@ class PartitionedLogs:
         order = np.argsort(at.column(ROW).to_numpy(), kind="stable") if sort else None
         dtypes, codes = self.dtypes[table], self.region_codes.get(table)
         out = {}
+
         def put_in_order(series: pd.Series) -> pd.Series:
             # converted first, reordered after: a gather of numbers or of
             # shared object pointers, not of Arrow strings
-            if order is None:
-                return series
-            return pd.Series(series.to_numpy().take(order), dtype=series.dtype, copy=False)
+            return series if order is None else series.take(order).reset_index(drop=True)
 
         for c in list(at.column_names):
             col = at.column(c)
             at = at.drop_columns([c])
             if c == ROW:
-                out[c] = col.to_numpy().astype(np.int64, copy=False)
-                if order is not None:
-                    out[c] = out[c][order]
+                out[c] = put_in_order(pd.Series(col.to_numpy().astype(np.int64, copy=False)))
             elif dtypes[c] == "object":
                 out[c] = put_in_order(text_objects(col))
                 if c == "region" and codes is not None:
                     out["region_code"] = put_in_order(text_objects(col, lambda v: codes.get(str(v))))
             else:
                 s = col.to_pandas()
-                s = s if str(s.dtype) == dtypes[c] else s.astype(dtypes[c])
-                out[c] = put_in_order(s) if not isinstance(s.dtype, pd.StringDtype) \
-                    else s.take(order).reset_index(drop=True) if order is not None else s
+                out[c] = put_in_order(s if str(s.dtype) == dtypes[c] else s.astype(dtypes[c]))
             del col
         df = pd.DataFrame(out, copy=False)
         if codes is not None and "region" in df.columns:
@@ -322,10 +317,9 @@ class PartitionedLogs:
         logs = self._logs({"orders": orders, "sessions": sessions, "payouts": None,
                            "workers": self.workers, "weather": self.weather})
         logs.cache["completed"] = orders
-        parts = [pd.Series(order_ids, dtype=object)] + [
-            t["worker_id"].astype(str) for t in (sessions, self.workers) if t is not None]
-        all_ids = pd.concat(parts, ignore_index=True).astype(str)
-        logs.cache["worker_index"] = WorkerIndex(np.asarray(np.sort(pd.unique(all_ids)), dtype=object))
+        logs.cache["worker_index"] = WorkerIndex.of(
+            [pd.Series(order_ids, dtype=object)]
+            + [t["worker_id"] for t in (sessions, self.workers) if t is not None])
         return logs
 
     def _gather(self, table: str, columns: list[str] | None, *, completed_only: bool = False,
@@ -335,12 +329,12 @@ class PartitionedLogs:
         if self.present.get(table) is None:
             return None
         cols = None if columns is None else list(columns) + (["region"] if "region_code" in columns else [])
+        import pyarrow.compute as pc
+
         pieces = []
         for p in range(self.n_parts):
             piece = self._arrow(table, p, cols)
             if completed_only:
-                import pyarrow.compute as pc
-
                 if ids is not None:
                     ids.extend(pc.unique(piece.column("worker_id")).drop_null().to_pylist())
                 piece = piece.filter(pc.fill_null(pc.equal(piece.column("status"), "completed"), False))
@@ -849,7 +843,7 @@ def run_partitioned(source: str | Path | PartitionedLogs | None = None, *, engin
         With the findings and summary of :func:`audit.run.run_audit`.
     """
     from audit.rules import thresholds as rule_thresholds
-    from audit.run import AuditResult, _combine, build_summary, skip_outcome
+    from audit.run import AuditResult, _combine, build_summary, record_skip
 
     if engine not in ("chunked", "dask"):
         raise ValueError(ERR_ENGINE.format(engine=engine))
@@ -872,11 +866,7 @@ def run_partitioned(source: str | Path | PartitionedLogs | None = None, *, engin
         summaries: dict[str, dict] = {}
         worker_ids, platform_ids = [], []
         for spec in specs:
-            skipped = skip_outcome(spec, meta)
-            if skipped is not None:
-                found, summaries[spec.id] = skipped
-                if found is not None:
-                    by_check[spec.id] = found
+            if record_skip(spec, meta, by_check, summaries):
                 continue
             (worker_ids if spec.level in WORKER_LEVELS else platform_ids).append(spec.id)
 

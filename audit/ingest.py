@@ -432,8 +432,8 @@ def _reject_duplicates(table: pd.DataFrame, spec: TableSpec, rej: _Rejector,
     dup = np.zeros(len(table), dtype=bool)
     dup[cand[later]] = True
     # labels only for the rows of a repeated key: the repeats and their first rows
-    involved = cand[live.duplicated(keep=False).to_numpy()]
-    part = table[keys].iloc[involved]
+    repeated = live.duplicated(keep=False).to_numpy()
+    involved, part = cand[repeated], live[repeated]
     label_part = part[keys[0]].astype("string").fillna("")
     for k in keys[1:]:
         label_part = label_part + "/" + part[k].astype("string").fillna("")

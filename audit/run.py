@@ -174,11 +174,7 @@ def run_audit(source: str | Path | AuditLogs | None = None, *, orders=None, sess
     for spec in bar:
         if hasattr(bar, "set_description"):
             bar.set_description(spec.id)
-        skipped = skip_outcome(spec, logs)
-        if skipped is not None:
-            found, summaries[spec.id] = skipped
-            if found is not None:
-                by_check[spec.id] = found
+        if record_skip(spec, logs, by_check, summaries):
             continue
         found = _run_one(spec, logs, limits)
         by_check[spec.id] = found
@@ -209,6 +205,18 @@ def skip_outcome(spec: CheckSpec, logs: AuditLogs) -> tuple[pd.DataFrame | None,
     reason = "cannot run: " + "; ".join(unmet)
     return (insufficient_finding(check=spec.id, article=spec.article, level=spec.level, reason=reason),
             {"status": INSUFFICIENT, "n": 0, "reason": reason})
+
+
+def record_skip(spec: CheckSpec, logs: AuditLogs, by_check: dict, summaries: dict) -> bool:
+    """Record the outcome of a check that does not run (see :func:`skip_outcome`);
+    False when it runs."""
+    skipped = skip_outcome(spec, logs)
+    if skipped is None:
+        return False
+    found, summaries[spec.id] = skipped
+    if found is not None:
+        by_check[spec.id] = found
+    return True
 
 
 def _run_one(spec: CheckSpec, logs: AuditLogs, limits: dict) -> pd.DataFrame:

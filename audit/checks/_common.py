@@ -52,17 +52,18 @@ class WorkerIndex:
     def names(self, codes: np.ndarray) -> np.ndarray:
         return self.ids[np.asarray(codes, dtype=np.int64)]
 
+    @classmethod
+    def of(cls, id_columns: list[pd.Series]) -> "WorkerIndex":
+        """The sorted distinct ids (as text) of some id columns."""
+        ids = np.sort(pd.unique(pd.concat([c.astype(str) for c in id_columns], ignore_index=True)))
+        return cls(np.asarray(ids, dtype=object))
+
 
 def worker_index(logs: AuditLogs) -> WorkerIndex:
     """Sorted distinct worker ids of orders, sessions and workers."""
     if "worker_index" not in logs.cache:
-        parts = [logs.orders["worker_id"].astype(str)]
-        for name in ("sessions", "workers"):
-            t = logs.table(name)
-            if t is not None:
-                parts.append(t["worker_id"].astype(str))
-        ids = np.sort(pd.unique(pd.concat(parts, ignore_index=True)))
-        logs.cache["worker_index"] = WorkerIndex(np.asarray(ids, dtype=object))
+        tables = [logs.orders] + [logs.table(n) for n in ("sessions", "workers")]
+        logs.cache["worker_index"] = WorkerIndex.of([t["worker_id"] for t in tables if t is not None])
     return logs.cache["worker_index"]
 
 

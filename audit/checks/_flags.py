@@ -43,9 +43,10 @@ def order_flags(logs: AuditLogs, *, thresholds: dict | None = None) -> pd.DataFr
         pd.Series(None, index=o.index, dtype=object)
     rcode, rvals = pd.factorize(region, use_na_sentinel=False)
     dcode, dvals = pd.factorize(day, use_na_sentinel=False)
-    pair, pairs = pd.factorize(rcode.astype(np.int64) * max(len(dvals), 1) + dcode, sort=False)
-    u_region = pd.Series(np.asarray(rvals, dtype=object)[pairs // max(len(dvals), 1)], dtype=object)
-    u_day = pd.Series(np.asarray(dvals)[pairs % max(len(dvals), 1)]).astype(day.dtype)
+    n_days = max(len(dvals), 1)
+    pair, pairs = pd.factorize(rcode.astype(np.int64) * n_days + dcode, sort=False)
+    u_region = pd.Series(np.asarray(rvals, dtype=object)[pairs // n_days], dtype=object)
+    u_day = pd.Series(np.asarray(dvals)[pairs % n_days]).astype(day.dtype)
     flags = _pair_flags(logs, u_region, u_day, thresholds)
     out = pd.DataFrame({"date": day.to_numpy()})
     for col in ("is_holiday", "holiday", "holiday_zh", "weather_known", "is_extreme", "weather_kind"):
