@@ -717,34 +717,50 @@ def partition_logs(folder: str | Path | None = None, *, out: str | Path | None =
 
 
 def run_partition(plogs: PartitionedLogs, p: int, check_ids: list[str], limits: dict, *,
-                  time_base: bool = True, timings: dict | None = None) -> dict:
-    """Run the per-worker checks on partition ``p``.
+                  partial_ids: tuple[str, ...] | list[str] = (), time_base: bool = True,
+                  timings: dict | None = None) -> dict:
+    """Run the per-worker checks, and the partial aggregates of the mergeable
+    platform checks, on partition ``p``.
 
     Returns
     -------
     dict
-        ``{check id: findings}`` and, with ``time_base``, ``"_time_base"``.
+        ``{check id: findings}``, ``{("partial", check id): partial}`` and, with
+        ``time_base``, ``"_time_base"``.
     """
     from audit.run import _run_one
 
-    specs = {s.id: s for s in select_checks(list(check_ids))} if check_ids else {}
+    wanted = list(check_ids) + list(partial_ids)
+    specs = {s.id: s for s in select_checks(wanted)} if wanted else {}
     logs = plogs.part(p)
     out = {}
-    for cid in check_ids:
+
+    def timed(stage, func):
         t0 = time.perf_counter()
-        out[cid] = _run_one(specs[cid], logs, limits)
+        value = func()
         if timings is not None:
-            timings[cid] = timings.get(cid, 0.0) + time.perf_counter() - t0
-            _mark_peak(timings, cid)
+            timings[stage] = timings.get(stage, 0.0) + time.perf_counter() - t0
+            _mark_peak(timings, stage)
+        return value
+
+    for cid in check_ids:
+        out[cid] = timed(cid, lambda: _run_one(specs[cid], logs, limits))
+    for cid in partial_ids:
+        spec = specs[cid]
+        out[("partial", cid)] = timed(cid, lambda: spec.partial(logs, thresholds=limits,
+                                                                 **spec.options))
     if time_base:
         from audit.time_base import time_base_table
 
-        t0 = time.perf_counter()
-        out["_time_base"] = time_base_table(logs)
-        if timings is not None:
-            timings["time_base"] = timings.get("time_base", 0.0) + time.perf_counter() - t0
-            _mark_peak(timings, "time_base")
+        out["_time_base"] = timed("time_base", lambda: time_base_table(logs))
     return out
+
+
+def finish_check(spec, parts: list, logs: AuditLogs, limits: dict) -> pd.DataFrame:
+    """Findings of a mergeable platform check from its partials (see ``audit.checks``)."""
+    from audit.run import checked_findings
+
+    return checked_findings(spec, spec.finish(parts, logs, thresholds=limits, **spec.options))
 
 
 def projection_columns(plogs: PartitionedLogs, check_id: str) -> tuple[str, ...] | None:
@@ -787,8 +803,8 @@ def run_platform_check(plogs: PartitionedLogs, check_id: str, limits: dict, *,
     return _run_one(spec, logs_for(None), limits)
 
 
-def _run_partition_task(plogs, p, check_ids, limits, time_base):
-    return run_partition(plogs, p, check_ids, limits, time_base=time_base)
+def _run_partition_task(plogs, p, check_ids, limits, time_base, partial_ids=()):
+    return run_partition(plogs, p, check_ids, limits, partial_ids=partial_ids, time_base=time_base)
 
 
 # ---------------------------------------------------------------------------
@@ -864,20 +880,33 @@ def run_partitioned(source: str | Path | PartitionedLogs | None = None, *, engin
         meta = plogs.meta_logs()
         by_check: dict[str, pd.DataFrame] = {}
         summaries: dict[str, dict] = {}
-        worker_ids, platform_ids = [], []
+        worker_ids, split_ids, platform_ids = [], [], []
         for spec in specs:
             if record_skip(spec, meta, by_check, summaries):
                 continue
-            (worker_ids if spec.level in WORKER_LEVELS else platform_ids).append(spec.id)
+            if spec.level in WORKER_LEVELS:
+                worker_ids.append(spec.id)
+            elif spec.mergeable:
+                split_ids.append(spec.id)
+            else:
+                platform_ids.append(spec.id)
 
         light = plogs.light()
         if engine == "chunked":
-            parts, platform = _run_local(light, worker_ids, platform_ids, limits, timings, progress)
+            parts, platform = _run_local(light, worker_ids, split_ids, platform_ids, limits,
+                                         timings, progress)
         else:
-            parts, platform = _run_dask(light, worker_ids, platform_ids, limits, timings,
-                                        scheduler=scheduler, n_workers=n_workers)
-        t0 = time.perf_counter()
+            parts, platform = _run_dask(light, worker_ids, split_ids, platform_ids, limits,
+                                        timings, scheduler=scheduler, n_workers=n_workers)
         spec_of = {s.id: s for s in specs}
+        for cid in split_ids:  # merge the partial aggregates (freed as merged)
+            t0 = time.perf_counter()
+            found = finish_check(spec_of[cid], [r.pop(("partial", cid)) for r in parts], meta, limits)
+            by_check[cid] = found
+            summaries[cid] = spec_of[cid].summarize(found)
+            timings[cid] = timings.get(cid, 0.0) + time.perf_counter() - t0
+            _mark_peak(timings, cid)
+        t0 = time.perf_counter()
         for cid in worker_ids:
             found = _merge_worker_findings([r.pop(cid) for r in parts])  # free the parts as merged
             by_check[cid] = found
@@ -940,7 +969,7 @@ def _mark_peak(timings: dict, stage: str) -> None:
         peaks[stage] = max(peaks.get(stage, 0.0), peak)
 
 
-def _run_local(plogs, worker_ids, platform_ids, limits, timings, progress):
+def _run_local(plogs, worker_ids, split_ids, platform_ids, limits, timings, progress):
     parts = []
     rng = range(plogs.n_parts)
     if progress:
@@ -951,7 +980,8 @@ def _run_local(plogs, worker_ids, platform_ids, limits, timings, progress):
         except ImportError:  # pragma: no cover
             pass
     for p in rng:
-        parts.append(run_partition(plogs, p, worker_ids, limits, timings=timings))
+        parts.append(run_partition(plogs, p, worker_ids, limits, partial_ids=split_ids,
+                                   timings=timings))
     platform = {}
     shared: dict = {}
     # checks reading the same columns run one after the other on one projection
@@ -965,7 +995,8 @@ def _run_local(plogs, worker_ids, platform_ids, limits, timings, progress):
     return parts, platform
 
 
-def _run_dask(plogs, worker_ids, platform_ids, limits, timings, *, scheduler, n_workers):
+def _run_dask(plogs, worker_ids, split_ids, platform_ids, limits, timings, *, scheduler,
+              n_workers):
     try:
         from distributed import Client, LocalCluster
     except ImportError:
@@ -986,7 +1017,8 @@ def _run_dask(plogs, worker_ids, platform_ids, limits, timings, *, scheduler, n_
         fut_plat = {cid: client.submit(run_platform_check, shared, cid, limits, pure=False,
                                        priority=10) for cid in platform_ids}
         fut_parts = client.map(_run_partition_task, [shared] * plogs.n_parts, range(plogs.n_parts),
-                               check_ids=list(worker_ids), limits=limits, time_base=True, pure=False)
+                               check_ids=list(worker_ids), limits=limits, time_base=True,
+                               partial_ids=list(split_ids), pure=False)
         parts = client.gather(fut_parts)
         platform = {cid: f.result() for cid, f in fut_plat.items()}
         timings["dask_compute"] = time.perf_counter() - t0

@@ -220,7 +220,11 @@ def record_skip(spec: CheckSpec, logs: AuditLogs, by_check: dict, summaries: dic
 
 
 def _run_one(spec: CheckSpec, logs: AuditLogs, limits: dict) -> pd.DataFrame:
-    found = spec.func(logs, thresholds=limits, **spec.options)
+    return checked_findings(spec, spec.func(logs, thresholds=limits, **spec.options))
+
+
+def checked_findings(spec: CheckSpec, found: pd.DataFrame) -> pd.DataFrame:
+    """The findings of a check, after making sure they hold every findings column."""
     missing = [c for c in FINDINGS_COLUMNS if c not in found.columns]
     if missing:  # a programming error in a check, not a user error
         raise RuntimeError(f"{spec.id} returned findings without {missing}")

@@ -50,14 +50,34 @@ def check_take_rate(logs: AuditLogs, *, thresholds: dict | None = None) -> pd.Da
         (of the P90), ``median, median_ci_low, median_ci_high``,
         ``share_over_cap``.
     """
-    lim = limits(thresholds)
-    cap, min_n, level = float(lim["take_rate_cap"]), int(lim["premium_min_orders"]), float(lim["ci_level"])
+    return finish_take_rate([partial_take_rate(logs)], logs, thresholds=thresholds)
+
+
+def partial_take_rate(logs: AuditLogs, *, thresholds: dict | None = None) -> dict:
+    """The take rates of a piece of the logs and its first and last acceptance.
+
+    Exact quantiles of a continuous value need the values themselves: 8 bytes
+    an order with a price, against the 60–120 of a projection of the orders.
+    """
     o = logs.completed
     price = o["customer_price"].to_numpy(dtype=float)
     keep = price > 0
-    o = o[keep]
     price = price[keep]
-    rate = (price - o["pay"].to_numpy(dtype=float) - o["bonus"].fillna(0.0).to_numpy(dtype=float)) / price
+    pay = o["pay"].to_numpy(dtype=float)[keep]
+    bonus = o["bonus"].fillna(0.0).to_numpy(dtype=float)[keep]
+    accepted = o["accepted_at"][keep]
+    return {"rate": (price - pay - bonus) / price,
+            "first": accepted.min() if len(accepted) else None,
+            "last": accepted.max() if len(accepted) else None}
+
+
+def finish_take_rate(parts: list[dict], logs: AuditLogs, *,
+                     thresholds: dict | None = None) -> pd.DataFrame:
+    """The finding from the partials of :func:`partial_take_rate` (any order)."""
+    lim = limits(thresholds)
+    cap, min_n, level = float(lim["take_rate_cap"]), int(lim["premium_min_orders"]), float(lim["ci_level"])
+    # quantiles, order statistics and counts do not depend on the order of the values
+    rate = np.concatenate([p["rate"] for p in parts]) if parts else np.array([])
     nan = np.nan
     if len(rate) == 0:
         return platform_row(check=CHECK, metric=METRIC, value=nan, threshold=cap, unit=UNIT,
@@ -66,12 +86,13 @@ def check_take_rate(logs: AuditLogs, *, thresholds: dict | None = None) -> pd.Da
                             median_ci_high=nan, share_over_cap=nan)
     p90 = quantile_ci(rate, 0.9, level=level)
     med = quantile_ci(rate, 0.5, level=level)
-    over = float(np.mean(rate > cap))
+    over = float(np.count_nonzero(rate > cap) / len(rate))
     if len(rate) < min_n:
         status, why = INSUFFICIENT, f"fewer than {min_n} orders with a price; "
     else:
         status, why = (RISK if p90["estimate"] > cap else OK), ""
-    first, last = period(o["accepted_at"])
+    first, last = period(pd.Series([t for p in parts for t in (p["first"], p["last"])
+                                    if t is not None], dtype="datetime64[ns]"))
     detail = (f"{why}P90 {fmt(p90['estimate'])} (95% CI [{fmt(p90['ci_low'])}, "
               f"{fmt(p90['ci_high'])}]), median {fmt(med['estimate'])} (95% CI "
               f"[{fmt(med['ci_low'])}, {fmt(med['ci_high'])}]), order-statistic intervals; "
