@@ -62,15 +62,19 @@ def _field(col: pd.Series):
     return None
 
 
-def write_csv(frame: pd.DataFrame, path: str | Path) -> None:
+def write_csv(frame: pd.DataFrame, path: str | Path, *, append: bool = False) -> None:
     """Write ``frame`` as ``frame.to_csv(path, index=False, float_format="%.10g",
-    lineterminator="\\n")`` would, faster for text and numbers."""
+    lineterminator="\\n")`` would, faster for text and numbers.
+
+    ``append`` adds the rows, without the header, to the end of the file (a
+    large table written piece by piece)."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
     fields = [_field(frame[c]) for c in frame.columns] if len(frame) and frame.shape[1] else [None]
     if any(f is None for f in fields) or any(not isinstance(c, str) for c in frame.columns):
-        frame.to_csv(path, index=False, float_format="%.10g", lineterminator="\n")
+        frame.to_csv(path, index=False, float_format="%.10g", lineterminator="\n",
+                     header=not append, mode="a" if append else "w")
         return
     header = ",".join(str(x) for x in _text_field(pa.array(list(frame.columns), pa.large_string()))
                       .to_pylist()) + "\n"
@@ -83,6 +87,7 @@ def write_csv(frame: pd.DataFrame, path: str | Path) -> None:
     # already joined, are the slice between the first and the last offset.
     offsets = np.frombuffer(lines.buffers()[1], dtype=np.int64)
     body = memoryview(lines.buffers()[2])[offsets[lines.offset]:offsets[lines.offset + len(lines)]]
-    with open(path, "wb") as fh:
-        fh.write(header.encode("utf-8"))
+    with open(path, "ab" if append else "wb") as fh:
+        if not append:
+            fh.write(header.encode("utf-8"))
         fh.write(body)

@@ -50,9 +50,11 @@ How
    ``metrics.structural_break``) would bound it by the partition instead;
    they need the check modules to expose a map/merge split, which is the
    next step (see benchmarks/README.md).
-4. The findings are combined and sorted by :func:`audit.run._combine` and the
-   summary built by :func:`audit.run.build_summary`, so the bytes written by
-   :meth:`AuditResult.write` are those of the in-memory engine.
+4. The findings are put in order check by check (:func:`audit.run._check_frames`,
+   as in memory) and the summary built by :func:`audit.run.build_summary`, so
+   the bytes written by :meth:`AuditResult.write` are those of the in-memory
+   engine.  ``findings.csv`` is written check by check; the wide
+   ``result.findings`` frame is only built when asked for.
 
 ``engine="dask"`` maps the same partition kernel over the partitions with
 ``distributed.Client.map`` (a ``LocalCluster(n_workers=2,
@@ -859,7 +861,7 @@ def run_partitioned(source: str | Path | PartitionedLogs | None = None, *, engin
         With the findings and summary of :func:`audit.run.run_audit`.
     """
     from audit.rules import thresholds as rule_thresholds
-    from audit.run import AuditResult, _combine, build_summary, record_skip
+    from audit.run import AuditResult, build_summary, record_skip
 
     if engine not in ("chunked", "dask"):
         raise ValueError(ERR_ENGINE.format(engine=engine))
@@ -921,11 +923,10 @@ def run_partitioned(source: str | Path | PartitionedLogs | None = None, *, engin
             meta.cache["time_base"] = (tb_all.take(sorted_order(tb_all, ["worker_id", "week_start"]))
                                        .reset_index(drop=True))
         del parts
-        findings = _combine(by_check, specs)
         summary = build_summary(meta, summaries, limits)
         # keep the check order of the in-memory run in summary["checks"]
         summary["checks"] = {s.id: summary["checks"][s.id] for s in specs if s.id in summary["checks"]}
-        result = AuditResult(findings, summary, meta, by_check, lang)
+        result = AuditResult(None, summary, meta, by_check, lang, order=[s.id for s in specs])
         timings["combine"] = time.perf_counter() - t0
         _mark_peak(timings, "combine")
         if pseudonymize:

@@ -21,6 +21,7 @@ import hashlib
 import hmac
 import re
 from dataclasses import replace
+from functools import partial
 from typing import Iterable
 
 import numpy as np
@@ -189,7 +190,8 @@ def pseudonymize_result(result, key: str | bytes, *, extra: dict[str, pd.DataFra
 
     k = _key_bytes(key)
     ids = known_ids(result)
-    findings = pseudonymize_findings(result.findings, k, ids=ids)
+    built = getattr(result, "_findings", result.findings)  # None: built later from by_check
+    findings = None if built is None else pseudonymize_findings(built, k, ids=ids)
     by_check = {c: pseudonymize_findings(f, k, ids=ids) for c, f in result.by_check.items()}
     logs = copy.copy(result.logs)
     logs.cache = dict(result.logs.cache)  # never write pseudonyms into the original's cache
@@ -200,7 +202,8 @@ def pseudonymize_result(result, key: str | bytes, *, extra: dict[str, pd.DataFra
         logs.rejected = rejected
     except AttributeError:  # a read-only property: keep it in the cache the property may read
         object.__setattr__(logs, "_rejected", rejected)
-    new = replace(result, findings=findings, by_check=by_check, logs=logs)
+    new = (result.replace if hasattr(result, "replace") else partial(replace, result))(
+        findings=findings, by_check=by_check, logs=logs)
     if extra is None:
         return new
     done = {name: pseudonymize_findings(pseudonymize(t, k), k, ids=ids) for name, t in extra.items()}

@@ -21,7 +21,6 @@ from audit.rules import rule_tables, rules_version, thresholds as rule_threshold
 NOT_IMPLEMENTED = "not implemented in gigaudit {version}"
 
 
-@dataclass
 class AuditResult:
     """What an audit produced: findings, summary and the logs it read.
 
@@ -29,20 +28,47 @@ class AuditResult:
     ----------
     findings : DataFrame
         Every check's findings with the SPEC §6 columns first, then each
-        check's evidence columns (NaN where a check has none).
+        check's evidence columns (NaN where a check has none).  Built from
+        ``by_check`` on first access (pass ``findings=None``): the wide frame
+        costs about 1 kB a row, so a large audit that only writes its
+        outputs never builds it.
     summary : dict
         The content of ``summary.json``.
     logs : AuditLogs
         The validated inputs (``logs.rejected`` are the rejected rows).
     by_check : dict of DataFrame
         Each check's own findings frame, with its evidence columns.
+    lang : str
+    order : list of str
+        Check ids in output order (default: the order of ``by_check``).
     """
 
-    findings: pd.DataFrame
-    summary: dict
-    logs: AuditLogs
-    by_check: dict[str, pd.DataFrame] = field(default_factory=dict)
-    lang: str = "zh"
+    def __init__(self, findings: pd.DataFrame | None, summary: dict, logs: AuditLogs,
+                 by_check: dict[str, pd.DataFrame] | None = None, lang: str = "zh", *,
+                 order: list[str] | None = None):
+        self._findings = findings
+        self.summary = summary
+        self.logs = logs
+        self.by_check = {} if by_check is None else by_check
+        self.lang = lang
+        self.order = list(self.by_check) if order is None else list(order)
+
+    @property
+    def findings(self) -> pd.DataFrame:
+        if self._findings is None:
+            self._findings = _combine(self.by_check, self.order)
+        return self._findings
+
+    @findings.setter
+    def findings(self, value: pd.DataFrame) -> None:
+        self._findings = value
+
+    def replace(self, **changes) -> "AuditResult":
+        """A copy with some attributes replaced (``findings=None``: rebuilt from ``by_check``)."""
+        kw = {"findings": self._findings, "summary": self.summary, "logs": self.logs,
+              "by_check": self.by_check, "lang": self.lang, "order": self.order, **changes}
+        findings = kw.pop("findings")
+        return AuditResult(findings, kw.pop("summary"), kw.pop("logs"), **kw)
 
     @property
     def time_base(self) -> pd.DataFrame:
@@ -92,7 +118,10 @@ class AuditResult:
 
         out = Path(out)
         out.mkdir(parents=True, exist_ok=True)
-        write_findings_csv(safe_csv(self.findings[FINDINGS_COLUMNS]), out / "findings.csv")
+        if self._findings is not None:
+            write_findings_csv(safe_csv(self._findings[FINDINGS_COLUMNS]), out / "findings.csv")
+        else:  # check by check, never building the wide frame
+            write_findings_stream(self.by_check, self.order, out / "findings.csv")
         (out / "summary.json").write_text(dumps_summary(self.summary), encoding="utf-8")
         rej = self.logs.rejected if len(self.logs.rejected) else pd.DataFrame(columns=REJECTED_COLUMNS)
         safe_csv(rej).to_csv(out / "rejected_rows.csv", index=False, lineterminator="\n")
@@ -179,9 +208,8 @@ def run_audit(source: str | Path | AuditLogs | None = None, *, orders=None, sess
         found = _run_one(spec, logs, limits)
         by_check[spec.id] = found
         summaries[spec.id] = spec.summarize(found)
-    findings = _combine(by_check, specs)
     summary = build_summary(logs, summaries, limits)
-    result = AuditResult(findings, summary, logs, by_check, lang)
+    result = AuditResult(None, summary, logs, by_check, lang, order=[s.id for s in specs])
     if pseudonymize:
         from audit.privacy import pseudonymize_result
 
@@ -241,18 +269,23 @@ def _progress(items, show: bool):
     return tqdm(items, unit="check", leave=False)
 
 
-def _combine(by_check: dict[str, pd.DataFrame], specs) -> pd.DataFrame:
-    frames = [by_check[s.id] for s in specs if s.id in by_check and len(by_check[s.id])]
-    if not frames:
-        return empty_findings()
-    # Check order first, then subject, period and metric: each check's frame
-    # is sorted on its own (most already are: no copy) and the frames are
-    # concatenated in check order, which is the same stable sort.
+def _check_frames(by_check: dict[str, pd.DataFrame], order) -> list[pd.DataFrame]:
+    """Each check's non-empty findings in output order: checks in ``order``, then
+    subject, period and metric (a stable sort, check by check; most frames are
+    already in order and are not copied)."""
+    frames = [by_check[c] for c in order if c in by_check and len(by_check[c])]
     keys = ["subject", "period_start", "metric"]
     for i, f in enumerate(frames):
-        order = sorted_order(f, keys)
-        if not (order == np.arange(len(f))).all():
-            frames[i] = f.take(order)
+        rank = sorted_order(f, keys)
+        if not (rank == np.arange(len(f))).all():
+            frames[i] = f.take(rank)
+    return frames
+
+
+def _combine(by_check: dict[str, pd.DataFrame], order) -> pd.DataFrame:
+    frames = _check_frames(by_check, order)
+    if not frames:
+        return empty_findings()
     allf = pd.concat(frames, ignore_index=True, sort=False)
     rest = [c for c in allf.columns if c not in FINDINGS_COLUMNS]
     return allf[FINDINGS_COLUMNS + rest]
@@ -305,3 +338,21 @@ def write_findings_csv(findings: pd.DataFrame, path: Path) -> None:
     from audit.csvout import write_csv
 
     write_csv(findings[FINDINGS_COLUMNS], path)
+
+
+def write_findings_stream(by_check: dict[str, pd.DataFrame], order, path: Path) -> None:
+    """findings.csv written check by check: the bytes of
+    ``write_findings_csv(safe_csv(_combine(by_check, order)))`` without the
+    combined frame (tested).  Each piece takes the dtypes the concatenation
+    would give its columns (an int ``value`` of one check is a float there)."""
+    from audit.csvout import write_csv
+    from audit.privacy import safe_csv
+
+    frames = [f[FINDINGS_COLUMNS] for f in _check_frames(by_check, order)]
+    if not frames:
+        write_findings_csv(empty_findings(), path)
+        return
+    dtypes = pd.concat([f.head(1) for f in frames], ignore_index=True).dtypes
+    for i, f in enumerate(frames):
+        differ = {c: dtypes[c] for c in FINDINGS_COLUMNS if f[c].dtype != dtypes[c]}
+        write_csv(safe_csv(f.astype(differ) if differ else f), path, append=i > 0)

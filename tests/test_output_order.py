@@ -67,3 +67,33 @@ def test_sorted_order_matches_stable_sort_values():
     got = frame["row"].to_numpy()[sorted_order(frame, keys)]
     assert (got == want).all()
     assert len(sorted_order(frame.iloc[:0], keys)) == 0
+
+
+def test_findings_written_check_by_check_equal_the_combined_frame(tmp_path):
+    # the stream must give the combined frame's bytes: rows sorted within each
+    # check, checks in the given order, an int ``value`` written as the float
+    # the concatenation makes of it (12345678901 -> 1.23456789e+10 at %.10g),
+    # and formula-like texts neutralised as safe_csv does
+    from audit.findings import FINDINGS_COLUMNS, make_findings
+    from audit.privacy import safe_csv
+    from audit.run import _combine, write_findings_csv, write_findings_stream
+
+    a = make_findings(check="a", article=12, level="worker-week", subject=["w2", "w1", "w1"],
+                      period_start=["2025-01-06", "2025-01-13", "2025-01-06"],
+                      period_end=["2025-01-12"] * 3, metric="m", value=[12345678901, 2, 3],
+                      threshold=1.5, unit="CNY", status="ok", n=[1, 2, 3],
+                      detail=["=HYPERLINK(1)", "x", "y"], extra_a=[1.0, 2.0, 3.0])
+    b = make_findings(check="b", article=19, level="platform", subject=["platform"],
+                      period_start=[None], period_end=[None], metric="p", value=[0.25],
+                      threshold=0.3, unit="share", status="risk", n=[7], detail=["a,b"],
+                      extra_b=["t"])
+    empty = a.iloc[:0]
+    by_check = {"b": b, "empty": empty, "a": a}
+    order = ["a", "empty", "b"]
+    write_findings_stream(by_check, order, tmp_path / "stream.csv")
+    write_findings_csv(safe_csv(_combine(by_check, order)[FINDINGS_COLUMNS]), tmp_path / "wide.csv")
+    text = (tmp_path / "stream.csv").read_text()
+    assert text == (tmp_path / "wide.csv").read_text()
+    lines = text.splitlines()
+    assert [ln.split(",")[3] for ln in lines[1:]] == ["w1", "w1", "w2", "platform"]
+    assert lines[3].split(",")[7] == "1.23456789e+10" and lines[3].split(",")[12] == "'=HYPERLINK(1)"
