@@ -43,7 +43,11 @@ for *any* split of the rows.  When partitions are made by a hash of the
 worker id (each worker's rows in one partition, SPEC §8) no cluster repeats
 and the merge is a pure concatenation; that is the intended and cheap use.
 Demeaning inside each partition before merging would need exactly that
-requirement; keeping raw sums removes it.  (Raw sums lose a few digits
+requirement; keeping raw sums removes it.  :meth:`PremiumStats.concat`
+merges many parts at once and puts clusters in label order and cells in
+(cluster, level) order: :meth:`~PremiumStats.solve` reduces across clusters
+in array order, so this canonical order makes the bits independent of how
+the workers were split and of the order of the parts.  (Raw sums lose a few digits
 against two-pass demeaning when a regressor's mean is large relative to its
 within-worker spread; for flags, log distance and log pay this is far below
 1e-10 relative.)
@@ -91,6 +95,7 @@ ERR_NOT_FINITE = "PremiumStats.from_frame: column {column!r} has missing or infi
 ERR_UNKNOWN_LEVEL = "PremiumStats.from_frame: column {column!r} has values outside the given levels."
 ERR_MERGE_SPEC = ("PremiumStats.merge: the parts have different regressors, category or cluster "
                   "columns ({left} vs {right}).")
+ERR_CONCAT_EMPTY = "PremiumStats.concat: no part to concatenate."
 ERR_DF_CORRECTION = ("The 'df_correction' parameter of PremiumStats.solve must be a str among "
                      "{{'dummies', 'nested', 'none'}}. Got {value!r} instead.")
 ERR_CI_LEVEL = ("The 'ci_level' parameter of PremiumStats.solve must be a float in the range "
@@ -107,8 +112,9 @@ _RANK_TOL = 1e-10
 class PremiumStats:
     """Mergeable sufficient statistics of the worker fixed-effects premium model.
 
-    Build with :meth:`from_frame`, combine parts with :meth:`merge` or ``+``,
-    and estimate with :meth:`solve`.  See the module docstring for the
+    Build with :meth:`from_frame`, combine parts with :meth:`merge` or ``+``
+    (or many at once, in canonical order, with :meth:`concat`), and estimate
+    with :meth:`solve`.  See the module docstring for the
     scheme, the partition requirement and the degrees-of-freedom conventions.
 
     Attributes
@@ -285,6 +291,80 @@ class PremiumStats:
     def __add__(self, other: "PremiumStats") -> "PremiumStats":
         return self.merge(other)
 
+    @classmethod
+    def concat(cls, parts: Sequence["PremiumStats"]) -> "PremiumStats":
+        """Statistics of the union of many parts, in canonical order.
+
+        Clusters come out sorted by label and cells by (cluster, level), so
+        :meth:`solve`, which reduces across clusters in array order, gives
+        the same bits whatever the order of disjoint-cluster parts (worker
+        partitions) and whatever the order of the rows inside each part.
+
+        A cluster (or cell) present in several parts has its sums added in
+        the order of ``parts``, one part after the other; give such parts in
+        a fixed order.  With disjoint clusters nothing is added: the tables
+        are concatenated and permuted.
+
+        Parameters
+        ----------
+        parts : sequence of PremiumStats
+            At least one part; all with the same regressors and category.
+
+        Returns
+        -------
+        PremiumStats
+
+        Raises
+        ------
+        ValueError
+            No part, or parts with different regressors or category.
+        """
+        parts = list(parts)
+        if not parts:
+            raise ValueError(ERR_CONCAT_EMPTY)
+        spec = (parts[0].x_names, parts[0].category)
+        for q in parts[1:]:
+            if (q.x_names, q.category) != spec:
+                raise ValueError(ERR_MERGE_SPEC.format(left=spec, right=(q.x_names, q.category)))
+        lev = parts[0].levels
+        for q in parts[1:]:
+            if not np.array_equal(q.levels, lev):
+                lev = np.union1d(lev, q.levels)
+        labels = np.concatenate([np.asarray(q.clusters, dtype=object) for q in parts])
+        # sorted labels: the canonical cluster order
+        g_all, uniq = pd.factorize(labels, sort=True)
+        n_cl, n_lev = len(uniq), len(lev)
+        offsets = np.cumsum([0] + [len(q.clusters) for q in parts])
+        a_all = np.concatenate([np.searchsorted(lev, q.levels)[q.cell_a] for q in parts]).astype(np.int64)
+        g_cell = np.concatenate([g_all[offsets[i] + q.cell_g] for i, q in enumerate(parts)]).astype(np.int64)
+        cells, c_inv = np.unique(g_cell * n_lev + a_all, return_inverse=True)
+
+        def gather(index, size, arrays):
+            v = np.concatenate(arrays)
+            if size == len(v):  # each label once: a permutation, no arithmetic
+                out = np.empty_like(v)
+                out[index] = v
+                return out
+            # np.bincount adds the weights in array order: part after part
+            flat = v.reshape(len(v), -1)
+            out = np.column_stack([np.bincount(index, weights=flat[:, j], minlength=size)
+                                   for j in range(flat.shape[1])])
+            return out.reshape((size,) + v.shape[1:])
+
+        def cl(name):
+            return gather(g_all, n_cl, [getattr(q, name) for q in parts])
+
+        def cell(name):
+            return gather(c_inv, len(cells), [getattr(q, name) for q in parts])
+
+        return cls(spec[0], spec[1], np.asarray(lev), np.asarray(uniq, dtype=object),
+                   cl("cl_n"), cl("cl_sy"), cl("cl_syy"), cl("cl_sx"), cl("cl_sxx"), cl("cl_sxy"),
+                   cells // n_lev, cells % n_lev, cell("cell_n"), cell("cell_sy"), cell("cell_sx"))
+
+    def canonical(self) -> "PremiumStats":
+        """The same statistics with clusters sorted by label and cells by (cluster, level)."""
+        return PremiumStats.concat([self])
+
     @property
     def n_obs(self) -> int:
         """Rows summarised."""
@@ -379,10 +459,13 @@ class PremiumStats:
             meat = self._meat(s_x, s_cell)[np.ix_(kept, kept)]
             k = len(kept)
             g_adj = n_clusters / (n_clusters - 1) if n_clusters > 1 else np.nan
+            # no residual degree of freedom left (tiny data): no factor, NaN errors
             if df_correction == "dummies":
-                factor = g_adj * (n_obs - 1) / (n_obs - k - len(self.clusters))
+                dof = n_obs - k - len(self.clusters)
+                factor = g_adj * (n_obs - 1) / dof if dof > 0 else np.nan
             elif df_correction == "nested":
-                factor = g_adj * (n_obs - 1) / (n_obs - k - 1)
+                dof = n_obs - k - 1
+                factor = g_adj * (n_obs - 1) / dof if dof > 0 else np.nan
             else:
                 factor = 1.0
             if not np.isfinite(factor) or factor <= 0:
