@@ -14,10 +14,15 @@ be taken per partition of the data and added (SPEC §8):
   ``n, Σt, Σy, Σt², Σty``.  It equals statsmodels' OLS of y on t and cell
   dummies with ``cov_type="cluster"`` (small-sample factor
   G/(G−1) × (N−1)/(N−K), K = cells + 1) and t(G−1) inference.
+  :func:`keyed_trend_stats` / :func:`merge_keyed_trend_stats` name the
+  clusters and cells of a partition by keys (worker id, cell key columns)
+  and merge partitions into one table in canonical (cluster, cell) order,
+  so the fit's floating-point sums do not depend on the partitioning.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Sequence
 
 import numpy as np
 import pandas as pd
@@ -27,6 +32,7 @@ SHAPES_DIFFER = "X must be 2-D with one row per y value; got X {x} and y {y}."
 NAMES_DIFFER = "OLSStats to merge must have the same columns; got {a} and {b}."
 TREND_COLUMNS = ("cluster", "cell", "t", "y")
 TREND_SUMS = ["n", "st", "sy", "stt", "sty", "syy"]
+TREND_FIT_SUMS = ["n", "st", "sy", "stt", "sty"]  # what fit_trend reads
 
 
 @dataclass(frozen=True)
@@ -160,13 +166,103 @@ def merge_trend_stats(*parts: pd.DataFrame) -> pd.DataFrame:
             .sum().reset_index())
 
 
+def keyed_trend_stats(cluster: np.ndarray, cell: np.ndarray, t: np.ndarray, y: np.ndarray, *,
+                      cluster_keys: np.ndarray, cell_keys: Sequence[np.ndarray]) -> dict:
+    """:func:`trend_stats` of a piece of the data with clusters and cells named by keys.
+
+    The int codes of a piece (a partition) are its own; the keys (e.g. a
+    worker id, a region × band × hour) are the same in every piece, so
+    :func:`merge_keyed_trend_stats` can put the blocks of all pieces in one
+    canonical order.  Each block's sums are taken over its observations in
+    their order, as :func:`trend_stats` does, so they do not depend on the
+    rest of the piece.
+
+    Parameters
+    ----------
+    cluster, cell : int arrays, shape (N,)
+        Codes of each observation's cluster and cell (local to the piece).
+    t, y : float arrays, shape (N,)
+    cluster_keys : array
+        ``cluster_keys[c]`` names cluster code ``c`` (e.g. the worker id).
+    cell_keys : sequence of arrays, shape (N,) each
+        Per observation, the columns naming its cell (constant within a cell
+        code), e.g. region, distance band, hour.
+
+    Returns
+    -------
+    dict
+        ``clusters`` (the keys of the piece's clusters), ``blocks`` (int32:
+        each cluster's number of blocks), ``cells`` (list of arrays: the key
+        columns of the piece's cells), and per (cluster, cell) block, sorted
+        by cluster, ``c`` (position in ``cells``, uint16 when that holds
+        it), ``n`` (int32) and ``st, sy, stt, sty`` (float64): 38 bytes a
+        block.
+    """
+    cell = np.asarray(cell)
+    s = trend_stats(pd.DataFrame({"cluster": np.asarray(cluster), "cell": cell, "t": t, "y": y}))
+    used_w, blocks = np.unique(s["cluster"].to_numpy(), return_counts=True)  # s sorted by cluster
+    used_c, first = np.unique(cell, return_index=True)
+    return {"clusters": np.asarray(cluster_keys)[used_w], "blocks": blocks.astype(np.int32),
+            "cells": [np.asarray(k)[first] for k in cell_keys],
+            "c": np.searchsorted(used_c, s["cell"].to_numpy()).astype(
+                np.uint16 if len(used_c) <= np.iinfo(np.uint16).max else np.int32),
+            "n": s["n"].to_numpy().astype(np.int32),  # a piece has < 2**31 orders
+            **{c: s[c].to_numpy(dtype=float) for c in TREND_FIT_SUMS if c != "n"}}
+
+
+def merge_keyed_trend_stats(parts: Sequence[dict]) -> pd.DataFrame:
+    """The :func:`trend_stats` table of the union of pieces, in canonical order.
+
+    Clusters are coded by the rank of their key and cells by the rank of
+    their key tuple (lexicographic, first column first), and the blocks are
+    sorted by (cluster, cell): :func:`fit_trend` sums floats across blocks
+    in row order, so this order makes its result independent of how the
+    data were split and of the order of ``parts``.
+
+    Parameters
+    ----------
+    parts : sequence of dict
+        Outputs of :func:`keyed_trend_stats` (any order; a cluster's blocks
+        in one piece).
+
+    Returns
+    -------
+    DataFrame
+        ``cluster, cell, n, st, sy, stt, sty`` (no ``syy``, which
+        :func:`fit_trend` does not use), index 0..len−1.
+    """
+    parts = [p for p in parts if len(p["n"])]
+    if not parts:
+        return pd.DataFrame({"cluster": np.zeros(0, np.int64), "cell": np.zeros(0, np.int64),
+                             **{c: np.zeros(0, np.int64 if c == "n" else float)
+                                for c in TREND_FIT_SUMS}})
+    ids, wcode = np.unique(np.concatenate([p["clusters"] for p in parts]), return_inverse=True)
+    ranks = [np.unique(np.concatenate([p["cells"][j] for p in parts]), return_inverse=True)[1].ravel()
+             for j in range(len(parts[0]["cells"]))]
+    _, ccode = np.unique(np.column_stack(ranks), axis=0, return_inverse=True)
+    wcode, ccode = wcode.ravel(), ccode.ravel()
+    w_off = np.cumsum([0] + [len(p["clusters"]) for p in parts])
+    c_off = np.cumsum([0] + [len(p["cells"][0]) for p in parts])
+    s = pd.DataFrame({
+        "cluster": np.concatenate([np.repeat(wcode[w_off[i]:w_off[i + 1]], p["blocks"])
+                                   for i, p in enumerate(parts)]).astype(np.int64),
+        "cell": np.concatenate([ccode[c_off[i]:c_off[i + 1]][p["c"]]
+                                for i, p in enumerate(parts)]).astype(np.int64),
+        **{c: np.concatenate([p[c] for p in parts]).astype(np.int64 if c == "n" else float)
+           for c in TREND_FIT_SUMS}})
+    order = np.lexsort((s["cell"].to_numpy(), s["cluster"].to_numpy()))
+    return s.take(order).reset_index(drop=True)
+
+
 def fit_trend(s: pd.DataFrame, *, level: float = 0.95) -> dict:
     """Within-cell slope of y on t with cluster-robust inference.
 
     Parameters
     ----------
     s : DataFrame
-        Output of :func:`trend_stats` (or merged partials).
+        Output of :func:`trend_stats` (or merged partials), rows sorted by
+        (cluster, cell): the float sums across blocks follow the row order
+        (:func:`merge_keyed_trend_stats` gives that order).
     level : float
         Confidence level.
 
@@ -205,5 +301,5 @@ def fit_trend(s: pd.DataFrame, *, level: float = 0.95) -> dict:
     return out
 
 
-__all__ = ["OLSStats", "fit_trend", "grouped_ols_stats", "merge_trend_stats", "ols_stats",
-           "r2_interval", "trend_stats"]
+__all__ = ["OLSStats", "fit_trend", "grouped_ols_stats", "keyed_trend_stats",
+           "merge_keyed_trend_stats", "merge_trend_stats", "ols_stats", "r2_interval", "trend_stats"]

@@ -29,6 +29,15 @@ Findings:
 Status: risk when the share is over ``late_rate_risk`` (10 %), else ok.
 The check's status in ``summary.json`` is its most severe finding's;
 ``value`` there is the platform share.
+
+Partitions (map/merge split, SPEC §8): :func:`partial_late_rate` counts, in
+a piece of the logs holding whole workers, the late and all orders with a
+deadline per (worker id, region) — integers, about 40 bytes a worker — and
+the first and last acceptance.  :func:`finish_late_rate` adds the counts of
+all pieces (exact in any order), sorts the pairs by worker id then region
+(the in-memory order: worker codes are sorted ids) and only then computes
+the clustered shares, whose float sums run across workers.  So the findings
+are the same bytes however the workers are split.
 """
 from __future__ import annotations
 
@@ -36,9 +45,10 @@ import numpy as np
 import pandas as pd
 
 from audit.checks._art19 import PLATFORM, fmt, limits, period, platform_row
-from audit.checks._common import text_values, worker_index
+from audit.checks._common import text_values
 from audit.findings import INSUFFICIENT, OK, RISK, count_status, make_findings, overall_status
 from audit.logs import AuditLogs
+from metrics.mergeable import keyed_counts, merge_keyed_counts
 from metrics.proportions import clustered_share, wilson
 
 CHECK = "art19.late_rate"
@@ -66,50 +76,75 @@ def check_late_rate(logs: AuditLogs, *, thresholds: dict | None = None) -> pd.Da
         share; ``n`` the completed orders with a deadline) plus
         ``late_orders, ci_low, ci_high, se, deff``.
     """
-    lim = limits(thresholds)
-    risk, level = float(lim["late_rate_risk"]), float(lim["ci_level"])
-    min_platform, min_worker = int(lim["premium_min_orders"]), int(lim["late_rate_min_orders"])
+    return finish_late_rate([partial_late_rate(logs, thresholds=thresholds)], logs,
+                            thresholds=thresholds)
+
+
+def partial_late_rate(logs: AuditLogs, *, thresholds: dict | None = None) -> dict:
+    """Late and all orders with a deadline per (worker id, region) of a piece of the logs.
+
+    Returns
+    -------
+    dict
+        ``keys`` ([worker id text, region code text] per pair), ``k`` (late
+        orders), ``n`` (orders), both int64 (:func:`metrics.mergeable.keyed_counts`),
+        and ``first``, ``last`` (the first and last ``accepted_at``, None
+        without orders).  About 40 bytes a worker.
+    """
     o = logs.completed
     o = o[o["promised_at"].notna()]
     late = (o["delivered_at"] > o["promised_at"]).to_numpy()
-    w = worker_index(logs).codes(o["worker_id"])
-    first, last = period(o["accepted_at"])
-    if len(o) == 0:
+    counts = keyed_counts([text_values(o["worker_id"]), text_values(o["region_code"])], late)
+    acc = o["accepted_at"]
+    return {**counts, "first": acc.min() if len(acc) else None,
+            "last": acc.max() if len(acc) else None}
+
+
+def finish_late_rate(parts: list[dict], logs: AuditLogs, *,
+                     thresholds: dict | None = None) -> pd.DataFrame:
+    """The findings from the partials of :func:`partial_late_rate` (any order)."""
+    lim = limits(thresholds)
+    risk, level = float(lim["late_rate_risk"]), float(lim["ci_level"])
+    min_platform, min_worker = int(lim["premium_min_orders"]), int(lim["late_rate_min_orders"])
+    m = merge_keyed_counts(parts, n_keys=2)  # (worker id, region) pairs sorted by id, then region
+    if int(m["n"].sum()) == 0:
         return platform_row(check=CHECK, metric=METRIC, value=np.nan, threshold=risk, unit=UNIT,
                             status=INSUFFICIENT, n=0, detail=NO_DEADLINES, first=None, last=None,
                             late_orders=0, ci_low=np.nan, ci_high=np.nan, se=np.nan, deff=np.nan)
-
-    rows = [_share_row(late, w, np.ones(len(o), bool), subject=PLATFORM, level="platform",
-                       risk=risk, min_n=min_platform, ci=level, first=first, last=last)]
-    region, names = pd.factorize(text_values(o["region_code"]), sort=True)
+    first, last = period(pd.Series([t for p in parts for t in (p["first"], p["last"])
+                                    if t is not None], dtype="datetime64[ns]"))
+    (ids, names), (wcode, rcode) = m["values"], m["codes"]
+    # per worker, in worker id order (the in-memory worker code order): integer sums
+    k = np.bincount(wcode, weights=m["k"], minlength=len(ids)).astype(np.int64)
+    n = np.bincount(wcode, weights=m["n"], minlength=len(ids)).astype(np.int64)
+    rows = [_share_row(k, n, subject=PLATFORM, level="platform", risk=risk, min_n=min_platform,
+                       ci=level, first=first, last=last)]
     for code, name in enumerate(names):  # a handful of regions, not a loop over orders
-        rows.append(_share_row(late, w, region == code, subject=str(name), level="region",
+        sel = rcode == code
+        rows.append(_share_row(m["k"][sel], m["n"][sel], subject=str(name), level="region",
                                risk=risk, min_n=min_platform, ci=level, first=first, last=last))
 
-    per = pd.DataFrame({"w": w, "late": late.astype(np.int64)}).groupby("w", sort=True)["late"]
-    k, n = per.sum(), per.size()
-    lo, hi = wilson(k.to_numpy(), n.to_numpy(), level=level)
-    share = (k / n).to_numpy()
-    enough = n.to_numpy() >= min_worker
+    lo, hi = wilson(k, n, level=level)
+    share = k / n
+    enough = n >= min_worker
     status = np.where(~enough, INSUFFICIENT, np.where(share > risk, RISK, OK))
     detail = np.where(enough, "", f"fewer than {min_worker} orders with a deadline; ")
-    detail = (pd.Series(detail) + "late=" + k.astype(str).to_numpy() + " of " + n.astype(str).to_numpy()
+    detail = (pd.Series(detail) + "late=" + pd.Series(k).astype(str).to_numpy() + " of "
+              + pd.Series(n).astype(str).to_numpy()
               + "; 95% Wilson CI (orders independent) [" + pd.Series(lo).map(fmt) + ", "
               + pd.Series(hi).map(fmt) + "]")
-    workers = make_findings(check=CHECK, article=19, level="worker",
-                            subject=worker_index(logs).names(k.index.to_numpy()),
+    workers = make_findings(check=CHECK, article=19, level="worker", subject=ids,
                             period_start=first, period_end=last, metric=METRIC,
                             value=np.round(share, 6), threshold=risk, unit=UNIT, status=status,
-                            n=n.to_numpy(), detail=detail.to_numpy(), late_orders=k.to_numpy(),
+                            n=n, detail=detail.to_numpy(), late_orders=k,
                             ci_low=lo, ci_high=hi, se=np.nan, deff=np.nan)
     return pd.concat([*rows, workers], ignore_index=True)
 
 
-def _share_row(late: np.ndarray, w: np.ndarray, sel: np.ndarray, *, subject: str, level: str,
-               risk: float, min_n: int, ci: float, first, last) -> pd.DataFrame:
-    """The clustered share of late orders among ``sel``, as one finding."""
-    z = pd.DataFrame({"w": w[sel], "late": late[sel].astype(np.int64)}).groupby("w")["late"]
-    s = clustered_share(z.sum().to_numpy(), z.size().to_numpy(), level=ci)
+def _share_row(k: np.ndarray, n: np.ndarray, *, subject: str, level: str, risk: float,
+               min_n: int, ci: float, first, last) -> pd.DataFrame:
+    """The clustered share of late orders from per-worker counts (worker id order), as one finding."""
+    s = clustered_share(k, n, level=ci)
     enough = s["n"] >= min_n
     status = INSUFFICIENT if not enough else (RISK if s["share"] > risk else OK)
     detail = ("" if enough else f"fewer than {min_n} orders with a deadline; ") + (
