@@ -10,11 +10,14 @@ shift of the intercept and of the per-km slope from break day ``τ`` on
 
 How it is computed
 ------------------
-* **Sufficient statistics per day.**  Orders are reduced once to cells
-  (day × hour) holding n, Σkm, Σkm², Σpay, Σkm·pay, Σpay²; each day's X'X,
+* **Sufficient statistics per worker, day and hour.**  Orders are reduced
+  once (:class:`BreakCells`) to (worker, day, hour) cells holding n, Σkm,
+  Σpay and (worker, day) rows holding Σkm², Σkm·pay, Σpay²; each day's X'X,
   X'y and y'y follow.  Cumulative sums over days give, for every candidate
   τ, the "after" blocks, so the fit at every candidate date is one small
-  (k+2)×(k+2) solve — never a refit on raw rows.
+  (k+2)×(k+2) solve — never a refit on raw rows.  The residual sums the
+  clustered statistics need are linear in the same moments (the sum of e
+  over a cell is Σpay − a·n − b·Σkm − γ_h·n), so no order is read twice.
 * **Candidate dates.**  The days that have orders, trimmed 15 % of those days
   at each end (``trim``); a break "on day j" means days j, j+1, … follow the
   new formula.  Each side must keep ``min_side`` orders.
@@ -41,14 +44,29 @@ How it is computed
   convention: G/(G−1)·(n−1)/(n−K) correction, normal quantiles).  The
   intercept reported is the pay of a 0-km order at the sample's mix of hours
   (a + Σ_h share_h·γ_h), so it does not depend on the reference hour.
+
+Partitions
+----------
+Pieces of the orders holding whole workers (worker-hash partitions) each
+give their :class:`BreakCells`; :meth:`BreakCells.merge` puts them in the
+canonical order (worker label, day, hour) and every floating-point sum
+across workers runs in that order, so the result does not depend on how
+workers are split.  A cell's sums run over one worker's orders in their own
+order, the same in every piece.  The hour is kept per worker-day because
+the hour effects multiply each worker-day's per-hour counts and Σkm in the
+clustered scores; Σkm², Σkm·pay, Σpay² enter only per worker-day.
+Computed from cells rather than order by order, the figures differ from a
+per-order computation in the last bits (relative 1e-16 to 1e-11).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
 from scipy import stats
+
+from metrics.cluster_moments import block_take, canonical_order, cluster_codes, dense_codes, narrow_int
 
 INVALID_TRIM = "trim must be in [0, 0.5). Got {trim!r} instead."
 LENGTH_MISMATCH = "day, hour, km, pay and cluster must have the same length."
@@ -119,57 +137,193 @@ class BreakResult:
     extra: dict = field(default_factory=dict)
 
 
-def daily_moments(day: np.ndarray, hour: np.ndarray, km: np.ndarray, pay: np.ndarray) -> DailyMoments:
-    """Per-day X'X, X'y, y'y for the design ``[1, km, 1[hour=h] for h ≠ first hour]``.
+@dataclass
+class BreakCells:
+    """Orders reduced to the sums the break test needs, per worker, day and hour.
 
-    Built from day × hour cells, so the cost is one pass of ``bincount``
-    over the orders whatever k is.
+    A ragged table in the order (cluster label, day, hour): cluster ``g``
+    has ``days_per_cluster[g]`` (cluster, day) rows; row ``r`` has
+    ``hours_per_row[r]`` (cluster, day, hour) cells.  Every sum is over one
+    cluster's orders only (in the orders' own order), so pieces holding whole
+    clusters merge exactly (:meth:`merge`) whatever the split.
+
+    Attributes
+    ----------
+    clusters : ndarray, shape (G,)
+        Cluster (worker) labels, sorted.
+    days_per_cluster : ndarray of int, shape (G,)
+    day : ndarray of int, shape (R,)
+        Day number of each (cluster, day) row.
+    hours_per_row : ndarray of int, shape (R,)
+    km2, kmpay, pay2 : ndarray, shape (R,)
+        Σkm², Σkm·pay, Σpay² of the row's orders.
+    hour : ndarray of int, shape (C,)
+        Hour of day of each (cluster, day, hour) cell.
+    n : ndarray of int, shape (C,)
+        Orders of the cell.
+    km, pay : ndarray, shape (C,)
+        Σkm and Σpay of the cell's orders.
+
+    Notes
+    -----
+    The hour-of-day effects of the fitted formula multiply the per-hour
+    counts and Σkm of each worker-day in the clustered scores, so the cells
+    keep the hour; Σkm², Σkm·pay, Σpay² only enter per day and per worker.
     """
-    day = np.asarray(day, dtype=np.int64)
-    hour = np.asarray(hour, dtype=np.int64)
-    km = np.asarray(km, dtype=float)
-    y = np.asarray(pay, dtype=float)
-    days, dcode = _codes(day)
-    hours, hcode = _codes(hour)
+
+    clusters: np.ndarray
+    days_per_cluster: np.ndarray
+    day: np.ndarray
+    hours_per_row: np.ndarray
+    km2: np.ndarray
+    kmpay: np.ndarray
+    pay2: np.ndarray
+    hour: np.ndarray
+    n: np.ndarray
+    km: np.ndarray
+    pay: np.ndarray
+
+    @property
+    def n_orders(self) -> int:
+        return int(np.sum(self.n, dtype=np.int64))
+
+    @classmethod
+    def from_orders(cls, day: np.ndarray, hour: np.ndarray, km: np.ndarray, pay: np.ndarray,
+                    cluster: np.ndarray, *, labels: np.ndarray | None = None) -> "BreakCells":
+        """The cells of some orders (a piece holding whole clusters, or all of them).
+
+        Parameters
+        ----------
+        day, hour : array of int
+            Day number and hour of day of each order.
+        km, pay : array of float
+        cluster : array
+            Integer codes into ``labels`` (sorted) when given, else the
+            cluster labels (integers, or any sortable values).
+        labels : array, optional
+        """
+        day = np.asarray(day, dtype=np.int64)
+        n = len(day)
+        if not (len(hour) == len(km) == len(pay) == len(cluster) == n):
+            raise ValueError(LENGTH_MISMATCH)
+        hour = np.asarray(hour, dtype=np.int64)
+        km = np.asarray(km, dtype=float)
+        y = np.asarray(pay, dtype=float)
+        clusters, gcode = cluster_codes(cluster, labels)
+        days, dcode = dense_codes(day)
+        hours, hcode = dense_codes(hour)
+        G, D, H = len(clusters), len(days), len(hours)
+        # two steps, each key spanning a range small enough for a presence table
+        urow, row = dense_codes(gcode * D + dcode)                   # sorted: cluster, day
+        ukey, cell = dense_codes(row * H + hcode)                    # sorted: cluster, day, hour
+        cell_row = ukey // H
+        C, R = len(ukey), len(urow)
+        # bincount adds in row order, and a cell or row holds one cluster's orders only
+        return cls(clusters=clusters,
+                   days_per_cluster=np.bincount(urow // D, minlength=G).astype(np.int64),
+                   day=days[urow % D] if R else np.zeros(0, dtype=np.int64),
+                   hours_per_row=np.bincount(cell_row, minlength=R).astype(np.int64),
+                   km2=np.bincount(row, weights=km * km, minlength=R),
+                   kmpay=np.bincount(row, weights=km * y, minlength=R),
+                   pay2=np.bincount(row, weights=y * y, minlength=R),
+                   hour=hours[ukey % H] if C else np.zeros(0, dtype=np.int64),
+                   n=np.bincount(cell, minlength=C).astype(np.int64),
+                   km=np.bincount(cell, weights=km, minlength=C),
+                   pay=np.bincount(cell, weights=y, minlength=C))
+
+    def narrow(self) -> "BreakCells":
+        """The same cells with integer columns in their narrowest dtype (smaller pickles)."""
+        return replace(self, days_per_cluster=narrow_int(self.days_per_cluster),
+                       day=narrow_int(self.day), hours_per_row=narrow_int(self.hours_per_row),
+                       hour=narrow_int(self.hour), n=narrow_int(self.n))
+
+    @classmethod
+    def merge(cls, parts: list["BreakCells"]) -> "BreakCells":
+        """The cells of pieces holding whole clusters, in canonical order (cluster label, day, hour).
+
+        The result does not depend on the order of ``parts`` nor on how the
+        clusters were split into them.  No part: the cells of no order.
+        """
+        if not parts:
+            e = np.zeros(0)
+            return cls.from_orders(e, e, e, e, np.zeros(0, dtype=np.int64))
+        labels = np.concatenate([np.asarray(p.clusters) for p in parts])
+        order = canonical_order(labels)
+        dpc = np.concatenate([np.asarray(p.days_per_cluster, dtype=np.int64) for p in parts])
+        hpr = np.concatenate([np.asarray(p.hours_per_row, dtype=np.int64) for p in parts])
+        rows = block_take(dpc, order)
+        cells = block_take(hpr, rows)
+
+        def cat(name, at, dtype=None):
+            return np.concatenate([np.asarray(getattr(p, name), dtype=dtype) for p in parts])[at]
+
+        return cls(clusters=labels[order], days_per_cluster=dpc[order], day=cat("day", rows, np.int64),
+                   hours_per_row=hpr[rows], km2=cat("km2", rows), kmpay=cat("kmpay", rows),
+                   pay2=cat("pay2", rows), hour=cat("hour", cells, np.int64), n=cat("n", cells, np.int64),
+                   km=cat("km", cells), pay=cat("pay", cells))
+
+
+@dataclass
+class _Layout:
+    """Codes of the rows and cells of :class:`BreakCells`."""
+
+    row_g: np.ndarray     # (R,) cluster of each row
+    cell_r: np.ndarray    # (C,) row of each cell
+    days: np.ndarray
+    row_d: np.ndarray     # (R,) day code
+    hours: np.ndarray
+    cell_h: np.ndarray    # (C,) hour code
+
+    @classmethod
+    def of(cls, c: BreakCells) -> "_Layout":
+        G, R = len(c.clusters), len(c.day)
+        days, row_d = dense_codes(c.day)
+        hours, cell_h = dense_codes(c.hour)
+        return cls(np.repeat(np.arange(G), np.asarray(c.days_per_cluster, dtype=np.int64)),
+                   np.repeat(np.arange(R), np.asarray(c.hours_per_row, dtype=np.int64)),
+                   days, row_d, hours, cell_h)
+
+
+def _daily_moments(c: BreakCells, lay: _Layout) -> DailyMoments:
+    """Per-day X'X, X'y, y'y from the cells (sums over clusters in the stored order)."""
+    days, hours = lay.days, lay.hours
     D, H = len(days), len(hours)
-    cell = dcode * H + hcode
+    cell = lay.row_d[lay.cell_r] * H + lay.cell_h
 
     def cellsum(w):
         return np.bincount(cell, weights=w, minlength=D * H).reshape(D, H)
 
-    c_n = cellsum(None)
-    c_x, c_xx = cellsum(km), cellsum(km * km)
-    c_y, c_xy = cellsum(y), cellsum(km * y)
-    yty = np.bincount(dcode, weights=y * y, minlength=D)
+    c_n = cellsum(np.asarray(c.n, dtype=float))
+    c_x, c_y = cellsum(c.km), cellsum(c.pay)
+
+    def daysum(w):
+        return np.bincount(lay.row_d, weights=w, minlength=D)
+
     k = 2 + H - 1
     xtx = np.zeros((D, k, k))
     xty = np.zeros((D, k))
     n = c_n.sum(1)
     xtx[:, 0, 0] = n
     xtx[:, 0, 1] = xtx[:, 1, 0] = c_x.sum(1)
-    xtx[:, 1, 1] = c_xx.sum(1)
+    xtx[:, 1, 1] = daysum(c.km2)
     j = np.arange(2, k)
     xtx[:, 0, j] = xtx[:, j, 0] = c_n[:, 1:]
     xtx[:, 1, j] = xtx[:, j, 1] = c_x[:, 1:]
     xtx[:, j, j] = c_n[:, 1:]
     xty[:, 0] = c_y.sum(1)
-    xty[:, 1] = c_xy.sum(1)
+    xty[:, 1] = daysum(c.kmpay)
     xty[:, 2:] = c_y[:, 1:]
-    return DailyMoments(days, hours, xtx, xty, yty, n.astype(np.int64))
+    return DailyMoments(days, hours, xtx, xty, daysum(c.pay2), n.astype(np.int64))
 
 
-def _codes(v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Sorted distinct values and the code of each element (``np.unique`` without a sort
-    when the values span a small integer range, as days and hours do)."""
-    v = np.asarray(v, dtype=np.int64)
-    if v.size == 0:
-        return v, v
-    lo, hi = int(v.min()), int(v.max())
-    if hi - lo > 4 * v.size + 1_000_000:
-        return np.unique(v, return_inverse=True)
-    present = np.bincount(v - lo, minlength=hi - lo + 1) > 0
-    lookup = np.cumsum(present) - 1
-    return np.flatnonzero(present) + lo, lookup[v - lo]
+def daily_moments(day: np.ndarray, hour: np.ndarray, km: np.ndarray, pay: np.ndarray) -> DailyMoments:
+    """Per-day X'X, X'y, y'y for the design ``[1, km, 1[hour=h] for h ≠ first hour]``.
+
+    Built from day × hour cells, so the cost is one pass of ``bincount``
+    over the orders whatever k is.
+    """
+    c = BreakCells.from_orders(day, hour, km, pay, np.zeros(len(day), dtype=np.int64))
+    return _daily_moments(c, _Layout.of(c))
 
 
 def candidate_index(n_per_day: np.ndarray, *, trim: float, min_side: int) -> np.ndarray:
@@ -269,21 +423,43 @@ def pay_break_test(day: np.ndarray, hour: np.ndarray, km: np.ndarray, pay: np.nd
     BreakResult or None
         None when no date is a candidate (too few days or orders).
     """
-    day = np.asarray(day, dtype=np.int64)
-    n = len(day)
-    if not (len(hour) == len(km) == len(pay) == len(cluster) == n):
-        raise ValueError(LENGTH_MISMATCH)
-    m = daily_moments(day, hour, km, pay)
+    return pay_break_test_cells(BreakCells.from_orders(day, hour, km, pay, cluster), trim=trim,
+                                min_side=min_side, ci_level=ci_level, reps=reps, seed=seed,
+                                chunk_cells=chunk_cells)
+
+
+def pay_break_test_cells(cells: BreakCells, *, trim: float = 0.15, min_side: int = 30,
+                         ci_level: float = 0.95, reps: int = 10_000, seed: int = 20251001,
+                         chunk_cells: int = 4_000_000) -> BreakResult | None:
+    """:func:`pay_break_test` from the orders' :class:`BreakCells` (e.g. merged pieces).
+
+    Residual sums of a cell are its moments times the coefficients
+    (Σe = Σpay − a·n − b·Σkm − γ_h·n), so no order is needed; every sum
+    across clusters runs in the cells' stored order.
+    """
+    c = cells
+    lay = _Layout.of(c)
+    m = _daily_moments(c, lay)
     cand = candidate_index(m.n, trim=trim, min_side=min_side)
     if len(cand) == 0:
         return None
-    km = np.asarray(km, dtype=float)
-    y = np.asarray(pay, dtype=float)
+    n = int(m.n.sum())
     k = m.k
-    _, dcode = _codes(day)
-    _, hcode = _codes(hour)
-    gcode, gid = pd.factorize(np.asarray(cluster), sort=False)  # hashing: no sort of n rows
-    G = len(gid)
+    G, R, D, H = len(c.clusters), len(c.day), len(m.days), len(m.hours)
+    row_g, cell_r, row_d, cell_h = lay.row_g, lay.cell_r, lay.row_d, lay.cell_h
+    cell_g = row_g[cell_r]
+    nc = np.asarray(c.n, dtype=float)
+    xc, yc = np.asarray(c.km, dtype=float), np.asarray(c.pay, dtype=float)
+    xr, k2r, kyr = np.bincount(cell_r, weights=xc, minlength=R), c.km2, c.kmpay
+
+    def by_row(w):
+        return np.bincount(cell_r, weights=w, minlength=R)
+
+    def by_cluster(w):
+        return np.bincount(row_g, weights=w, minlength=G)
+
+    def by_cluster_hour(w):
+        return np.bincount(cell_g * H + cell_h, weights=w, minlength=G * H).reshape(G, H)
 
     # suffix sums: after-blocks of X'X and X'y for each candidate day
     suf_xtx = np.cumsum(m.xtx[::-1], axis=0)[::-1][cand]
@@ -302,18 +478,18 @@ def pay_break_test(day: np.ndarray, hour: np.ndarray, km: np.ndarray, pay: np.nd
     ssr_u = yy - np.einsum("tk,tk->t", theta_all, zy)
     f = ((ssr_r - ssr_u) / Q) / (ssr_u / (n - k - Q))
 
-    # clustered LM at every candidate
+    # clustered LM at every candidate: residual sums per cell (e) and per row (km·e)
     gamma = np.concatenate([[0.0], beta[2:]])
-    e = y - beta[0] - beta[1] * km - gamma[hcode]
-    H = len(m.hours)
+    e_c = yc - beta[0] * nc - beta[1] * xc - gamma[cell_h] * nc
+    e_r = by_row(e_c)
+    ke_r = kyr - beta[0] * xr - beta[1] * k2r - by_row(gamma[cell_h] * xc)
     w = np.zeros((G, k))                         # X_g' e_g
-    w[:, 0] = np.bincount(gcode, weights=e, minlength=G)
-    w[:, 1] = np.bincount(gcode, weights=km * e, minlength=G)
-    w[:, 2:] = np.bincount(gcode * H + hcode, weights=e, minlength=G * H).reshape(G, H)[:, 1:]
+    w[:, 0] = by_cluster(e_r)
+    w[:, 1] = by_cluster(ke_r)
+    w[:, 2:] = by_cluster_hour(e_c)[:, 1:]
     h = np.linalg.solve(A, w.T).T                # (G, k)
-    D = len(m.days)
-    score = np.stack([np.bincount(dcode, weights=e, minlength=D),
-                      np.bincount(dcode, weights=km * e, minlength=D)], axis=1)
+    score = np.stack([np.bincount(row_d, weights=e_r, minlength=D),
+                      np.bincount(row_d, weights=ke_r, minlength=D)], axis=1)
     S = np.cumsum(score[::-1], axis=0)[::-1][cand]          # (T, 2)
     T = len(cand)
     saa = np.zeros((T, Q, Q))
@@ -321,11 +497,11 @@ def pay_break_test(day: np.ndarray, hour: np.ndarray, km: np.ndarray, pay: np.nd
     chunk = max(1, min(G, chunk_cells // D))
     for c0 in range(0, G, chunk):
         c1 = min(G, c0 + chunk)
-        rows = slice(None) if chunk >= G else np.flatnonzero((gcode >= c0) & (gcode < c1))
-        loc = (gcode[rows] - c0) * D + dcode[rows]
-        cells = np.stack([np.bincount(loc, weights=e[rows], minlength=(c1 - c0) * D),
-                          np.bincount(loc, weights=km[rows] * e[rows], minlength=(c1 - c0) * D)],
-                         axis=1).reshape(c1 - c0, D, Q)
+        r0, r1 = np.searchsorted(row_g, [c0, c1])            # rows are in cluster order
+        loc = (row_g[r0:r1] - c0) * D + row_d[r0:r1]
+        cells = np.zeros(((c1 - c0) * D, Q))
+        cells[loc, 0], cells[loc, 1] = e_r[r0:r1], ke_r[r0:r1]
+        cells = cells.reshape(c1 - c0, D, Q)
         a = np.cumsum(cells[:, ::-1, :], axis=1)[:, ::-1, :][:, cand, :]   # (g, T, 2)
         for i in range(Q):
             for jj in range(i, Q):
@@ -346,38 +522,43 @@ def pay_break_test(day: np.ndarray, hour: np.ndarray, km: np.ndarray, pay: np.nd
     # clustered covariance of the unrestricted fit at the break date
     j = cand[best]
     theta = theta_all[best]
-    after = dcode >= j
+    after_r = row_d >= j
+    after_c = after_r[cell_r]
     full_gamma = np.concatenate([[0.0], theta[2:k]])
-    shift = after * (theta[k] + theta[k + 1] * km)
-    eu = y - theta[0] - theta[1] * km - full_gamma[hcode] - shift
+    eu_c = (yc - theta[0] * nc - theta[1] * xc - full_gamma[cell_h] * nc
+            - after_c * (theta[k] * nc + theta[k + 1] * xc))
+    eu_r = by_row(eu_c)
+    keu_r = (kyr - theta[0] * xr - theta[1] * k2r - by_row(full_gamma[cell_h] * xc)
+             - after_r * (theta[k] * xr + theta[k + 1] * k2r))
     sc = np.zeros((G, k + Q))
-    sc[:, 0] = np.bincount(gcode, weights=eu, minlength=G)
-    sc[:, 1] = np.bincount(gcode, weights=km * eu, minlength=G)
-    sc[:, 2:k] = np.bincount(gcode * H + hcode, weights=eu, minlength=G * H).reshape(G, H)[:, 1:]
-    sc[:, k] = np.bincount(gcode, weights=after * eu, minlength=G)
-    sc[:, k + 1] = np.bincount(gcode, weights=after * km * eu, minlength=G)
+    sc[:, 0] = by_cluster(eu_r)
+    sc[:, 1] = by_cluster(keu_r)
+    sc[:, 2:k] = by_cluster_hour(eu_c)[:, 1:]
+    sc[:, k] = by_cluster(after_r * eu_r)
+    sc[:, k + 1] = by_cluster(after_r * keu_r)
     bread = np.linalg.inv(zz[best])
     K = k + Q
     corr = (G / (G - 1) if G > 1 else 1.0) * (n - 1) / (n - K)
     cov = corr * bread @ (sc.T @ sc) @ bread
 
     z = float(stats.norm.ppf(0.5 + ci_level / 2))
-    hour_share = np.bincount(hcode, minlength=H) / n
-    c = {name: np.zeros(K) for name in ("slope_before", "slope_after", "slope_change",
-                                        "intercept_before", "intercept_after", "intercept_change",
-                                        "mean_pay_change")}
-    c["slope_before"][1] = 1
-    c["slope_after"][[1, k + 1]] = 1
-    c["slope_change"][k + 1] = 1
-    c["intercept_before"][0] = 1
-    c["intercept_before"][2:k] = hour_share[1:]
-    c["intercept_after"][:] = c["intercept_before"]
-    c["intercept_after"][k] = 1
-    c["intercept_change"][k] = 1
-    km_after = float(km[after].mean())
-    c["mean_pay_change"][k] = 1
-    c["mean_pay_change"][k + 1] = km_after
-    rows = {name: _lincomb(theta, cov, vec, z) for name, vec in c.items()}
+    hour_share = np.bincount(cell_h, weights=nc, minlength=H) / n
+    cvec = {name: np.zeros(K) for name in ("slope_before", "slope_after", "slope_change",
+                                           "intercept_before", "intercept_after", "intercept_change",
+                                           "mean_pay_change")}
+    cvec["slope_before"][1] = 1
+    cvec["slope_after"][[1, k + 1]] = 1
+    cvec["slope_change"][k + 1] = 1
+    cvec["intercept_before"][0] = 1
+    cvec["intercept_before"][2:k] = hour_share[1:]
+    cvec["intercept_after"][:] = cvec["intercept_before"]
+    cvec["intercept_after"][k] = 1
+    cvec["intercept_change"][k] = 1
+    n_after = int(np.asarray(c.n, dtype=np.int64)[after_c].sum())
+    km_after = float(xc[after_c].sum() / n_after)
+    cvec["mean_pay_change"][k] = 1
+    cvec["mean_pay_change"][k + 1] = km_after
+    rows = {name: _lincomb(theta, cov, vec, z) for name, vec in cvec.items()}
     # per-km rate change %, delta method on δb / b
     b, db = theta[1], theta[k + 1]
     pct = 100 * db / b
@@ -388,7 +569,6 @@ def pay_break_test(day: np.ndarray, hour: np.ndarray, km: np.ndarray, pay: np.nd
     est = pd.DataFrame.from_dict(rows, orient="index", columns=["estimate", "se", "ci_low", "ci_high"])
     scan = pd.DataFrame({"day": m.days[cand], "n_before": n - suf_n, "lam": lam, "ssr": ssr_u,
                          "f": f, "lm": lm})
-    n_after = int(after.sum())
     return BreakResult(
         break_day=int(m.days[j]), sup_f=float(f[best]), sup_lm=float(lm[lm_best]),
         lm_day=int(m.days[cand[lm_best]]), p_value=p, crit_5=crit, n=n, n_clusters=G,
@@ -414,27 +594,32 @@ def worker_change(res: BreakResult, day: np.ndarray, hour: np.ndarray, km: np.nd
         n_after, km_mean_after, change_per_order, ci_low, ci_high,
         change_pct, change_cny, pay_per_km_before, pay_per_km_after``.
     """
-    day = np.asarray(day, dtype=np.int64)
-    km = np.asarray(km, dtype=float)
-    y = np.asarray(pay, dtype=float)
+    return worker_change_cells(res, BreakCells.from_orders(day, hour, km, pay, cluster))
+
+
+def worker_change_cells(res: BreakResult, cells: BreakCells) -> pd.DataFrame:
+    """:func:`worker_change` from the orders' :class:`BreakCells`; ``cluster`` holds their labels."""
+    c = cells
+    lay = _Layout.of(c)
     k = len(res.theta) - Q
     th, cov, z = res.theta, res.cov, res.extra["z"]
-    hcode = np.searchsorted(res.hours, np.asarray(hour, dtype=np.int64))
+    nc = np.asarray(c.n, dtype=float)
+    xc, yc = np.asarray(c.km, dtype=float), np.asarray(c.pay, dtype=float)
+    hcode = np.searchsorted(res.hours, np.asarray(c.hour, dtype=np.int64))
     gamma = np.concatenate([[0.0], th[2:k]])
-    old = th[0] + th[1] * km + gamma[hcode]
-    after = day >= res.break_day
-    gcode, gid = pd.factorize(np.asarray(cluster), sort=True)
-    G = len(gid)
-    cell = gcode * 2 + after
+    old = th[0] * nc + th[1] * xc + gamma[hcode] * nc          # old-formula pay of the cell's orders
+    after = (np.asarray(c.day, dtype=np.int64) >= res.break_day)[lay.cell_r]
+    G = len(c.clusters)
+    key = lay.row_g[lay.cell_r] * 2 + after
 
     def side(w, is_after):
-        return np.bincount(cell, weights=w, minlength=2 * G).reshape(G, 2)[:, int(is_after)]
+        return np.bincount(key, weights=w, minlength=2 * G).reshape(G, 2)[:, int(is_after)]
 
-    out = pd.DataFrame({"cluster": gid})
-    out["n_before"] = side(None, False).astype(np.int64)
-    out["n_after"] = side(None, True).astype(np.int64)
-    km_b, km_a = side(km, False), side(km, True)
-    pay_b, pay_a = side(y, False), side(y, True)
+    out = pd.DataFrame({"cluster": c.clusters})
+    out["n_before"] = side(nc, False).astype(np.int64)
+    out["n_after"] = side(nc, True).astype(np.int64)
+    km_b, km_a = side(xc, False), side(xc, True)
+    pay_b, pay_a = side(yc, False), side(yc, True)
     old_a = side(old, True)
     keep = (out["n_after"] > 0).to_numpy()
     out = out[keep].reset_index(drop=True)
@@ -455,5 +640,6 @@ def worker_change(res: BreakResult, day: np.ndarray, hour: np.ndarray, km: np.nd
     return out
 
 
-__all__ = ["BreakResult", "DailyMoments", "candidate_index", "daily_moments", "pay_break_test",
-           "simulate_sup_pvalue", "worker_change"]
+__all__ = ["BreakCells", "BreakResult", "DailyMoments", "candidate_index", "daily_moments",
+           "pay_break_test", "pay_break_test_cells", "simulate_sup_pvalue", "worker_change",
+           "worker_change_cells"]

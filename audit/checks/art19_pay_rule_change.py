@@ -40,6 +40,20 @@ Findings
 
 The per-day sufficient statistics keep the date scan cheap at tens of
 millions of orders (one pass for the moments, one for the clustered scores).
+
+Partitions
+----------
+:func:`partial_pay_rule_change` reduces a piece holding whole workers to
+:class:`metrics.structural_break.BreakCells`, keyed by worker id: per
+(worker, day, hour) the orders, Σkm and Σpay, per (worker, day) Σkm²,
+Σkm·pay and Σpay² (the hour is needed per worker-day: the fitted hour
+effects enter each worker's clustered scores; about 18 bytes a cell and 27
+a worker-day, 7 bytes an order on the generated logs).  No float is added
+across workers in a partial.  :func:`finish_pay_rule_change` merges the
+pieces in canonical order (worker id, day, hour) and runs the test on the
+cells (:func:`metrics.structural_break.pay_break_test_cells`), so the
+findings do not depend on the partitioning; the null simulation depends
+only on the candidate grid (integer counts) and the seed.
 """
 from __future__ import annotations
 
@@ -52,7 +66,7 @@ from audit.findings import INSUFFICIENT, OK, RISK, count_status, insufficient_fi
 from audit.logs import AuditLogs
 from audit.rules import thresholds as rule_thresholds
 from metrics.intervals import to_seconds
-from metrics.structural_break import pay_break_test, worker_change
+from metrics.structural_break import BreakCells, pay_break_test_cells, worker_change_cells
 
 CHECK = "art19.pay_rule_change"
 ARTICLE = 19
@@ -91,35 +105,55 @@ def check_pay_rule_change(logs: AuditLogs, *, thresholds: dict | None = None, re
         mean_pay_change, n_before, n_after, change_cny, pay_per_km_before,
         pay_per_km_after``.
     """
+    return finish_pay_rule_change([partial_pay_rule_change(logs, thresholds=thresholds)], logs,
+                                  thresholds=thresholds, reps=reps, seed=seed)
+
+
+def partial_pay_rule_change(logs: AuditLogs, *, thresholds: dict | None = None,
+                            **options) -> BreakCells:
+    """The break test's sums of a piece of the logs holding whole workers.
+
+    Per (worker, day, hour): orders, Σkm, Σpay; per (worker, day): Σkm²,
+    Σkm·pay, Σpay² (:class:`metrics.structural_break.BreakCells`), keyed by
+    worker id.  Each sum covers one worker's orders, so no float is added
+    across workers here.
+    """
+    o = logs.completed
+    keep = o["distance_km"].notna().to_numpy() & o["pay"].notna().to_numpy()
+    sec = to_seconds(o["accepted_at"])[keep]
+    day, hour = sec // 86_400, (sec % 86_400) // 3_600
+    idx = worker_index(logs)
+    g = idx.codes(o["worker_id"])[keep]
+    return BreakCells.from_orders(day, hour, o["distance_km"].to_numpy(float)[keep],
+                                  o["pay"].to_numpy(float)[keep], g, labels=idx.ids).narrow()
+
+
+def finish_pay_rule_change(parts: list[BreakCells], logs: AuditLogs, *, thresholds: dict | None = None,
+                           reps: int = 10_000, seed: int = 20251001) -> pd.DataFrame:
+    """The findings from the partials of :func:`partial_pay_rule_change` (any order)."""
     limits = {**rule_thresholds(), **(thresholds or {})}
     p_cut = float(limits["pay_rule_change_p"])
     min_n = int(limits["premium_min_orders"])
-    o = logs.completed
-    keep = o["distance_km"].notna().to_numpy() & o["pay"].notna().to_numpy()
-    o = o[keep]
-    sec = to_seconds(o["accepted_at"])
-    day, hour = sec // 86_400, (sec % 86_400) // 3_600
-    km, pay = o["distance_km"].to_numpy(float), o["pay"].to_numpy(float)
-    idx = worker_index(logs)
-    g = idx.codes(o["worker_id"])
-    res, reason = None, TOO_FEW.format(min_n=min_n, n=len(o), days=len(np.unique(day)))
-    if len(o) >= 2 * min_n:
+    cells = BreakCells.merge(parts)  # canonical order: worker id, day, hour
+    n_orders = cells.n_orders
+    res, reason = None, TOO_FEW.format(min_n=min_n, n=n_orders, days=len(np.unique(cells.day)))
+    if n_orders >= 2 * min_n:
         try:
-            res = pay_break_test(day, hour, km, pay, g, trim=float(limits["break_trim"]),
-                                 min_side=min_n, ci_level=float(limits["ci_level"]), reps=reps, seed=seed)
+            res = pay_break_test_cells(cells, trim=float(limits["break_trim"]), min_side=min_n,
+                                       ci_level=float(limits["ci_level"]), reps=reps, seed=seed)
         except np.linalg.LinAlgError:
             reason = SINGULAR
     if res is None:
         f = insufficient_finding(check=CHECK, article=ARTICLE, level="platform", reason=reason,
                                  metric="per_km_rate_change_pct", unit="%")
-        f["n"] = np.int64(len(o))
+        f["n"] = np.int64(n_orders)
         for c in EXTRA_COLUMNS:
             f[c] = np.nan
         return f
 
     est = res.estimates
-    first = np.datetime64(int(day.min()), "D")
-    last = np.datetime64(int(day.max()), "D")
+    first = np.datetime64(int(cells.day.min()), "D")
+    last = np.datetime64(int(cells.day.max()), "D")
     brk = np.datetime64(res.break_day, "D")
     significant = res.p_value < p_cut
     falls = est.loc["slope_change", "estimate"] < 0 or est.loc["mean_pay_change", "estimate"] < 0
@@ -157,7 +191,7 @@ def check_pay_rule_change(logs: AuditLogs, *, thresholds: dict | None = None, re
     if not significant:
         return platform
 
-    w = worker_change(res, day, hour, km, pay, g)
+    w = worker_change_cells(res, cells)
     w = w[w["ci_high"] < 0]
     if w.empty:
         return platform
@@ -169,7 +203,7 @@ def check_pay_rule_change(logs: AuditLogs, *, thresholds: dict | None = None, re
                + w["pay_per_km_before"].map("{:.3f}".format) + " (" + w["n_before"].astype(str)
                + " orders) → " + w["pay_per_km_after"].map("{:.3f}".format))
     workers = make_findings(
-        check=CHECK, article=ARTICLE, level="worker", subject=idx.names(w["cluster"].to_numpy()),
+        check=CHECK, article=ARTICLE, level="worker", subject=w["cluster"].to_numpy(dtype=object),
         period_start=np.full(len(w), brk), period_end=np.full(len(w), last),
         metric="pay_change_pct_same_orders", value=w["change_pct"].round(4).to_numpy(),
         threshold=np.nan, unit="%", status=RISK, n=w["n_after"].to_numpy(), detail=wdetail.to_numpy(),
