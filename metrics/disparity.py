@@ -72,6 +72,8 @@ def group_gap(y, in_group, cluster, controls: pd.DataFrame | None = None, *,
         True for the compared group, False for the reference group.
     cluster : array
         Worker id (or code) of each observation: SEs are clustered on it.
+        Only the partition into clusters and the sorted order of the labels
+        matter (the labels are recoded 0..G-1), not their values.
     controls : DataFrame, optional
         Control columns (:func:`control_matrix`); columns constant within
         the sample are dropped.
@@ -91,7 +93,10 @@ def group_gap(y, in_group, cluster, controls: pd.DataFrame | None = None, *,
     """
     y = np.asarray(y, dtype=float)
     d = np.asarray(in_group, dtype=float)
-    cluster = np.asarray(cluster)
+    # dense codes 0..G-1 in sorted-label order: statsmodels sums the scores per cluster with a
+    # bincount over the codes as given (and relabels them by first appearance when they are sparse),
+    # so the result would depend on how the labels were numbered, not only on the clusters
+    cluster = np.unique(np.asarray(cluster), return_inverse=True)[1].reshape(-1).astype(np.int64)
     C = controls if controls is not None else pd.DataFrame(index=range(len(y)))
     if not (len(d) == len(y) == len(cluster) == len(C)):
         raise ValueError(LENGTH_MISMATCH)

@@ -43,19 +43,50 @@ Decisions
   Complementary suppression (a small cell's count recovered by subtracting
   shown counts) is not done; worker counts are shown only for groups of at
   least 10, which is the k-anonymity level the rules table asks for.
+
+Partitions
+----------
+The map/merge split (:func:`partial_group_disparity`,
+:func:`finish_group_disparity`) works on the unit of analysis, the
+worker-week.  A piece of the logs holds all orders and sessions of each of
+its workers, so the partial is the piece's per-worker-week table: online
+hours, completed orders, the sums of earnings, penalty and paid, and the
+week's region, keyed by worker **id** (``ids``, sorted; the table's
+``worker`` is the position in it), weeks under ``min_online_hours_week``
+already left out: 49 bytes a worker-week (about 56 pickled) plus one id a
+worker, nothing per order.
+
+* Floats are reduced per worker-week only, each week's orders in file
+  order with Kahan compensation
+  (:func:`metrics.earnings.compensated_sum_by_period`): pandas'
+  ``groupby().sum()`` arithmetic, which pandas 3.1 itself swaps for an
+  uncompensated ``numpy.add.reduceat`` when a frame's rows happen to be
+  sorted by group (a partition of one worker), so it is not used here.
+* The finish concatenates the tables, numbers the workers by their sorted
+  ids (the in-memory worker order) and sorts by (worker, week) before
+  anything is computed across workers; it joins the whole workers table
+  (attributes, the worker's region, tenure) and runs the comparisons as
+  before.
+* The worker clusters of the CIs are recoded 0..G−1 per comparison
+  (:func:`metrics.disparity.group_gap`): statsmodels sums the cluster
+  scores with a bincount over the labels as given, so numbering gaps
+  (workers outside the comparison or of other partitions) moved the last
+  bits.
+* Whether engaged time replaced online time (no sessions table) travels
+  with the partial.
 """
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
-from audit.checks._common import engaged_arrays, text_values, time_arrays, worker_index
+from audit.checks._common import WorkerIndex, engaged_arrays, text_values, time_arrays, worker_index
 from audit.findings import INSUFFICIENT, OK, RISK, count_status, insufficient_finding, make_findings, \
     overall_status
 from audit.logs import AuditLogs
 from audit.rules import thresholds as rule_thresholds
 from metrics.disparity import age_band, control_matrix, group_gap
-from metrics.earnings import hours_by_period, sum_by_period
+from metrics.earnings import compensated_sum_by_period, hours_by_period
 from metrics.intervals import WEEK, period_bound, period_index
 
 CHECK = "art10.group_disparity"
@@ -74,39 +105,43 @@ EXTRA_COLUMNS = ["attribute", "group", "reference", "outcome", "outcome_unit", "
                  "controls", "time_base"]
 
 
-def worker_week_panel(logs: AuditLogs, *, min_hours: float) -> tuple[pd.DataFrame, str]:
-    """Outcomes and controls per worker-week (see the module docstring).
+#: Columns of the partial's per-worker-week table and their dtypes.
+WEEK_COLUMNS = {"worker": np.int32, "period_start": np.int64, "hours": np.float64, "orders": np.int32,
+                "earnings": np.float64, "penalty": np.float64, "paid": np.float64}
+
+
+def worker_weeks(logs: AuditLogs, *, min_hours: float) -> tuple[np.ndarray, pd.DataFrame, str]:
+    """The sums per worker-week of a piece of the logs holding whole workers.
 
     Returns
     -------
-    (DataFrame, note)
-        Columns ``group`` (worker code), ``period_start`` (seconds), ``hours``,
-        ``orders``, ``earnings``, ``penalty``, ``paid``, the three outcomes,
-        ``region`` and, where the workers table has them, ``gender``,
-        ``birth_year``, ``vehicle``, ``tenure_years``; the note says when
-        engaged time replaced online time.
+    (ids, DataFrame, note)
+        ``ids``: the sorted worker ids (text) with at least one kept week;
+        the frame: ``worker`` (position in ``ids``), ``period_start``
+        (seconds), ``hours`` (online), ``orders``, ``earnings``, ``penalty``,
+        ``paid`` (sums of the week's completed orders) and ``region`` (where
+        most of them were accepted; categorical, missing without orders), one
+        row per worker-week with at least ``min_hours`` hours, in no
+        particular order; the note says when engaged time replaced online
+        time.
     """
     (tg, ts, te), note = time_arrays(logs, "online")
     o = logs.completed
     og, oacc, _ = engaged_arrays(logs)
     pay, bonus, pen = (o[c].to_numpy(float) for c in ("pay", "bonus", "penalty"))
-    earn = sum_by_period(og, oacc, {"earnings": pay + bonus - pen, "penalty": pen, "paid": pay + bonus},
-                         "week")
+    # sums per (worker, week) only, each of its orders in file order with Kahan compensation
+    # (pandas' groupby sum, whose arithmetic changes when a piece's rows happen to be sorted)
+    earn = compensated_sum_by_period(og, oacc, {"earnings": pay + bonus - pen, "penalty": pen,
+                                                "paid": pay + bonus}, "week")
     hours = hours_by_period(tg, ts, te, "week")
     wk = earn.merge(hours, on=["group", "period_start"], how="outer")
     for c in ("earnings", "penalty", "paid"):
         wk[c] = wk[c].fillna(0.0)
     wk["orders"] = wk.pop("n").fillna(0).astype(np.int64)
     wk["hours"] = wk["hours"].fillna(0.0)
-    wk = wk[wk["hours"] >= min_hours].sort_values(["group", "period_start"], kind="stable")
-    wk = wk.reset_index(drop=True)
-    wk["hourly_earnings"] = wk["earnings"] / wk["hours"]
-    wk["orders_per_hour"] = wk["orders"] / wk["hours"]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        wk["penalty_rate"] = np.where(wk["paid"] > 0, wk["penalty"] / wk["paid"].where(wk["paid"] > 0),
-                                      np.nan)
+    wk = wk[wk["hours"] >= min_hours]
 
-    # region of the week: where most of its orders were accepted, else the worker's own
+    # region of the week: where most of its orders were accepted (the worker's own is joined in finish)
     week = period_bound(period_index(oacc, "week"), "week")
     top = (pd.DataFrame({"group": og, "period_start": week, "region": text_values(o["region_code"])})
            .value_counts().reset_index()
@@ -114,9 +149,53 @@ def worker_week_panel(logs: AuditLogs, *, min_hours: float) -> tuple[pd.DataFram
                         kind="stable").drop_duplicates(["group", "period_start"]))
     wk = wk.merge(top[["group", "period_start", "region"]], on=["group", "period_start"], how="left")
 
-    idx = worker_index(logs)
-    w = logs.workers
-    attrs = pd.DataFrame({"group": idx.codes(w["worker_id"])})
+    # keyed by worker id: the piece's worker codes are local to it
+    used, local = np.unique(wk["group"].to_numpy(np.int64), return_inverse=True)
+    ids = worker_index(logs).names(used)
+    table = pd.DataFrame({"worker": local.reshape(-1), **{c: wk[c].to_numpy() for c in WEEK_COLUMNS
+                                                        if c != "worker"}})
+    table = table.astype(WEEK_COLUMNS)
+    table["region"] = pd.Categorical(wk["region"].to_numpy(dtype=object))
+    return ids, table, note
+
+
+def assemble_panel(pieces: list[tuple[np.ndarray, pd.DataFrame]], workers: pd.DataFrame | None
+                   ) -> pd.DataFrame:
+    """Outcomes and controls per worker-week from the :func:`worker_weeks` of pieces.
+
+    The pieces hold disjoint workers, in any order: the workers are numbered
+    by their sorted ids (``group``, the in-memory worker order) and the rows
+    sorted by (worker, week) before any computation across workers.
+    """
+    ids = np.concatenate([i for i, _ in pieces]) if pieces else np.array([], dtype=object)
+    uniq, code = np.unique(ids.astype(object), return_inverse=True)
+    code = code.reshape(-1)
+    frames, offset = [], 0
+    for i, t in pieces:
+        frames.append(t.assign(worker=code[offset + t["worker"].to_numpy(np.int64)]))
+        offset += len(i)
+    if frames:
+        wk = pd.concat(frames, ignore_index=True)
+    else:
+        wk = pd.DataFrame({c: np.zeros(0, d) for c, d in WEEK_COLUMNS.items()})
+        wk["region"] = pd.Categorical([])
+    wk = wk.rename(columns={"worker": "group"})
+    wk["group"] = wk["group"].astype(np.int64)
+    wk["orders"] = wk["orders"].astype(np.int64)
+    wk["region"] = wk["region"].astype(object)
+    wk = wk.sort_values(["group", "period_start"], kind="stable").reset_index(drop=True)
+    wk.insert(0, "worker_id", uniq[wk["group"].to_numpy()])
+    wk["hourly_earnings"] = wk["earnings"] / wk["hours"]
+    wk["orders_per_hour"] = wk["orders"] / wk["hours"]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        wk["penalty_rate"] = np.where(wk["paid"] > 0, wk["penalty"] / wk["paid"].where(wk["paid"] > 0),
+                                      np.nan)
+    if workers is None:
+        wk["region"] = wk["region"].fillna("unknown").astype(str)
+        return wk
+
+    w = workers
+    attrs = pd.DataFrame({"group": WorkerIndex(uniq).codes(w["worker_id"])})
     for c in ("gender", "birth_year", "vehicle", "joined_on", "region_code"):
         if c in w.columns:
             attrs[c] = w[c].to_numpy()
@@ -131,7 +210,24 @@ def worker_week_panel(logs: AuditLogs, *, min_hours: float) -> tuple[pd.DataFram
         joined = pd.to_datetime(wk["joined_on"])
         wk["tenure_years"] = ((monday - joined).dt.days / 365.25).clip(lower=0)
         wk = wk.drop(columns="joined_on")
-    return wk, note
+    return wk
+
+
+def worker_week_panel(logs: AuditLogs, *, min_hours: float) -> tuple[pd.DataFrame, str]:
+    """Outcomes and controls per worker-week (see the module docstring).
+
+    Returns
+    -------
+    (DataFrame, note)
+        Columns ``worker_id``, ``group`` (worker code: position among the
+        sorted ids of the panel's workers), ``period_start`` (seconds),
+        ``hours``, ``orders``, ``earnings``, ``penalty``, ``paid``, the three
+        outcomes, ``region`` and, where the workers table has them,
+        ``gender``, ``birth_year``, ``vehicle``, ``tenure_years``; the note
+        says when engaged time replaced online time.
+    """
+    ids, table, note = worker_weeks(logs, min_hours=min_hours)
+    return assemble_panel([(ids, table)], logs.workers), note
 
 
 def _controls(frame: pd.DataFrame) -> pd.DataFrame:
@@ -178,6 +274,35 @@ def check_group_disparity(logs: AuditLogs, *, thresholds: dict | None = None,
         ``p_value, explained_pct, unexplained_pct, workers_group,
         workers_reference, controls, time_base``.
     """
+    return finish_group_disparity([partial_group_disparity(logs, thresholds=thresholds)], logs,
+                                  thresholds=thresholds, reference=reference)
+
+
+def partial_group_disparity(logs: AuditLogs, *, thresholds: dict | None = None,
+                            reference: dict | None = None) -> dict | None:
+    """The per-worker-week sums of a piece of the logs holding whole workers.
+
+    Returns
+    -------
+    dict or None
+        ``ids`` (sorted worker ids), ``weeks`` (:func:`worker_weeks`: 49
+        bytes a worker-week, nothing per order) and ``note``; None
+        without a workers table (the check then says so and needs nothing).
+    """
+    if logs.workers is None:
+        return None
+    limits = {**rule_thresholds(), **(thresholds or {})}
+    ids, table, note = worker_weeks(logs, min_hours=float(limits["min_online_hours_week"]))
+    return {"ids": ids, "weeks": table, "note": note}
+
+
+def finish_group_disparity(parts: list, logs: AuditLogs, *, thresholds: dict | None = None,
+                           reference: dict | None = None) -> pd.DataFrame:
+    """The findings from the partials of :func:`partial_group_disparity` (any order).
+
+    ``logs`` gives the whole workers table and the period; its orders and
+    sessions are not read.
+    """
     limits = {**rule_thresholds(), **(thresholds or {})}
     k_min = int(limits["group_min_workers"])
     gap_risk = 100.0 * float(limits["disparity_gap_risk"])
@@ -186,7 +311,9 @@ def check_group_disparity(logs: AuditLogs, *, thresholds: dict | None = None,
     if logs.workers is None:
         return _empty(insufficient_finding(check=CHECK, article=ARTICLE, level="group",
                                            reason=NO_WORKERS))
-    wk, note = worker_week_panel(logs, min_hours=float(limits["min_online_hours_week"]))
+    parts = [p for p in parts if p is not None]
+    wk = assemble_panel([(p["ids"], p["weeks"]) for p in parts], logs.workers)
+    note = next((p["note"] for p in parts if p["note"]), "")
     year = int(logs.period[0].year)
     labels: dict[str, pd.Series] = {}
     if "gender" in wk.columns and wk["gender"].notna().any():
