@@ -31,25 +31,22 @@ How
    put in worker order (a stable sort on ``subject``, which is the order a
    check produces on the whole table, since worker codes are sorted ids),
    and summarised with the check's own ``summarize``.
-3. **Platform-level checks** (``level`` platform, group) need the whole
-   platform.  Each runs on a *narrow projection*: the completed orders (the
-   only ones any check counts, SPEC §3) with the columns it reads
-   (:data:`PLATFORM_COLUMNS`, tested to be enough) of every partition, put
-   back in file order by ``_row`` and converted column by column from Arrow
-   (texts as one shared Python object per distinct value), the sessions'
-   ``worker_id, login_at, logout_at``, the whole workers and weather
-   tables, and the worker index of every order (so worker codes are those
-   of the in-memory run).  The projection is ``logs.completed`` itself, not
-   a copy.  Checks reading the same columns share one projection.  Should
-   a check read a column outside its projection (a ``KeyError``), it is
-   re-run on all columns, so a new check is never wrong, only slower.
-   Memory therefore grows with the completed orders times the projection's
-   width (about 60–90 bytes an order, plus the check's own work arrays).
-   Exact merged partial aggregates (``metrics.premium.PremiumStats.merge``,
-   ``metrics.histograms``, ``metrics.suffstats``, the daily moments of
-   ``metrics.structural_break``) would bound it by the partition instead;
-   they need the check modules to expose a map/merge split, which is the
-   next step (see benchmarks/README.md).
+3. **Platform-level checks** (``level`` platform, group) merge exact partial
+   aggregates (``CheckSpec.split``, see :mod:`audit.checks`): in the same
+   pass over each partition as the per-worker checks, each computes its
+   ``partial`` (per-worker or per-(worker, cell) sums, integer counts and
+   histograms, keyed by worker id; a single float column per order only
+   where an exact quantile of a continuous value needs it), and after the
+   last partition its ``finish`` puts the partials in worker-id order and
+   computes the findings.  The in-memory run calls the same ``finish`` on
+   one partial of the whole logs, so the bytes are the same by construction
+   (``tests/test_mergeable.py`` checks every split check for P = 1, 2, 5).
+   Memory is one partition plus the partials (a few hundred MB at 26 M
+   orders).  A platform check without a split (a new one) falls back to a
+   *projection*: every partition's completed orders, put back in file order
+   by ``_row`` and converted column by column from Arrow, the sessions, the
+   whole workers and weather tables, and the worker index of every order;
+   its memory grows with the orders.
 4. The findings are put in order check by check (:func:`audit.run._check_frames`,
    as in memory) and the summary built by :func:`audit.run.build_summary`, so
    the bytes written by :meth:`AuditResult.write` are those of the in-memory
@@ -119,27 +116,6 @@ _LAYOUT = 1  # bump when the partition layout changes (invalidates reuse)
 ERR_ENGINE = "unknown engine {engine!r}; expected one of memory, chunked, dask"
 ERR_NO_DASK = "engine='dask' needs dask[distributed]: pip install 'dask[distributed]>=2024.1'"
 
-#: Order columns of each platform-level check's projection (besides
-#: ``worker_id, status, accepted_at, region_code``, always given): what the
-#: check reads, widened so that checks reading similar columns share one
-#: projection (three loads instead of five; a column costs 8 bytes an
-#: order).  A check not listed gets every column.
-_PAY_DISTANCE = ("pay", "allowance", "distance_km", "platform")
-_DEADLINES = ("delivered_at", "promised_at", "picked_up_at", "distance_km")
-_EARNINGS = ("pay", "bonus", "tip", "allowance", "penalty", "customer_price", "delivered_at")
-PLATFORM_COLUMNS: dict[str, tuple[str, ...]] = {
-    "art13.holiday_premium": _PAY_DISTANCE,
-    "art13.weather_premium": _PAY_DISTANCE,
-    "art19.pay_opacity": _PAY_DISTANCE,
-    "art19.pay_rule_change": _PAY_DISTANCE,
-    "art19.late_rate": _DEADLINES,
-    "art19.deadline_percentile": _DEADLINES,
-    "art19.required_speed": _DEADLINES,
-    "art19.deadline_ratchet": _DEADLINES,
-    "art19.take_rate": _EARNINGS,
-    "art10.group_disparity": _EARNINGS,
-}
-_ALWAYS = ("worker_id", "status", "accepted_at", "region_code")
 
 
 # ---------------------------------------------------------------------------
@@ -303,7 +279,7 @@ class PartitionedLogs:
         tables["weather"] = self.weather
         return self._logs(tables)
 
-    def projection(self, order_columns: list[str] | None) -> PieceLogs:
+    def projection(self, order_columns: list[str] | None = None) -> PieceLogs:
         """Completed orders (given columns, file order), sessions' times, workers and weather.
 
         Platform checks count completed orders only (SPEC §3), so the others
@@ -765,44 +741,24 @@ def finish_check(spec, parts: list, logs: AuditLogs, limits: dict) -> pd.DataFra
     return checked_findings(spec, spec.finish(parts, logs, thresholds=limits, **spec.options))
 
 
-def projection_columns(plogs: PartitionedLogs, check_id: str) -> tuple[str, ...] | None:
-    """The order columns of a platform check's projection (None: all)."""
-    cols = PLATFORM_COLUMNS.get(check_id)
-    if cols is None:
-        return None
-    have = plogs.dtypes["orders"]
-    return tuple(c for c in dict.fromkeys(_ALWAYS + cols) if c in have)
-
-
 def run_platform_check(plogs: PartitionedLogs, check_id: str, limits: dict, *,
                        shared: dict | None = None) -> pd.DataFrame:
-    """Run a platform-level check on its narrow projection (all columns on a ``KeyError``).
+    """Run a platform-level check without a map/merge split on the projection of
+    every completed order (the fallback for a check that has no split yet).
 
-    ``shared`` keeps the last projection (and its cache, e.g. the order flags)
-    for the next check that reads the same columns, as the in-memory run
-    shares one cache.
+    ``shared`` keeps the projection (and its cache) for the next such check,
+    as the in-memory run shares one cache.
     """
     from audit.run import _run_one
 
     spec = select_checks([check_id])[0]
-    wanted = projection_columns(plogs, check_id)
-
-    def logs_for(cols):
-        if shared is not None and shared.get("cols", 0) == cols:
-            return shared["logs"]
+    if shared is not None and "logs" in shared:
+        logs = shared["logs"]
+    else:
+        logs = plogs.projection(None)
         if shared is not None:
-            shared.clear()  # free the previous projection before loading the next
-        logs = plogs.projection(None if cols is None else list(cols))
-        if shared is not None:
-            shared.update(cols=cols, logs=logs)
-        return logs
-
-    if wanted is not None:
-        try:
-            return _run_one(spec, logs_for(wanted), limits)
-        except KeyError:
-            pass  # the check reads a column outside its projection: run it on all columns
-    return _run_one(spec, logs_for(None), limits)
+            shared["logs"] = logs
+    return _run_one(spec, logs, limits)
 
 
 def _run_partition_task(plogs, p, check_ids, limits, time_base, partial_ids=()):
@@ -985,9 +941,7 @@ def _run_local(plogs, worker_ids, split_ids, platform_ids, limits, timings, prog
                                    timings=timings))
     platform = {}
     shared: dict = {}
-    # checks reading the same columns run one after the other on one projection
-    ordered = sorted(platform_ids, key=lambda c: str(projection_columns(plogs, c)))
-    for cid in ordered:
+    for cid in platform_ids:
         t0 = time.perf_counter()
         platform[cid] = run_platform_check(plogs, cid, limits, shared=shared)
         timings[cid] = time.perf_counter() - t0
@@ -1047,6 +1001,6 @@ def choose_engine(engine: str, orders_source=None, folder=None) -> str:
     return "memory"
 
 
-__all__ = ["ENGINES", "PLATFORM_COLUMNS", "PartitionedLogs", "PieceLogs", "choose_engine",
+__all__ = ["ENGINES", "PartitionedLogs", "PieceLogs", "choose_engine",
            "partition_logs", "partition_of", "run_partition", "run_partitioned",
-           "run_platform_check", "projection_columns"]
+           "run_platform_check", "finish_check"]

@@ -125,18 +125,21 @@ def test_dask_same_bytes(memory_out, parts, tmp_path):
     assert _same_bytes(memory_out, tmp_path) == []
 
 
-def test_platform_checks_need_only_their_projection(parts):
-    # a check reading a column outside its projection would fall back to all
-    # columns (correct, but the memory bound is lost): every one must not
-    from audit.checks import select_checks
-    from audit.engine import PLATFORM_COLUMNS, projection_columns
-    from audit.rules import thresholds
+def test_platform_check_without_split_falls_back_to_projection(memory_out, parts, tmp_path,
+                                                               monkeypatch):
+    # a platform check with no map/merge split (a new check) runs on the
+    # projection of every completed order and still gives the same bytes
+    import dataclasses
 
-    for cid in PLATFORM_COLUMNS:
-        spec = select_checks([cid])[0]
-        logs = parts.projection(list(projection_columns(parts, cid)))
-        found = spec.func(logs, thresholds=thresholds(), **spec.options)
-        assert len(found), cid
+    import audit.checks as registry
+
+    plain = tuple(dataclasses.replace(c, split=None) if c.id in ("art19.take_rate", "art13.holiday_premium")
+                  else c for c in registry.CHECKS)
+    monkeypatch.setattr(registry, "CHECKS", plain)
+    assert [c.id for c in plain if c.level == "platform" and not c.mergeable] == \
+        ["art13.holiday_premium", "art19.take_rate"]
+    run_partitioned(parts, engine="chunked", out=tmp_path, charts=False)
+    assert _same_bytes(memory_out, tmp_path) == []
 
 
 def test_auto_engine_weighs_parquet_bytes(tmp_path, monkeypatch):
