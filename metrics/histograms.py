@@ -9,6 +9,12 @@ ranks and quantiles read from it are exact too, with no approximation
 
 The table is ``keys..., value, count``: one row per cell and distinct integer
 value with a positive count, sorted by the keys and then the value.
+
+For compact partial aggregates the same histogram can be kept as integer
+arrays with the cell as a code: :func:`pair_counts` (distinct (cell, value)
+pairs and their counts; merging is counting the concatenated rows again),
+:func:`group_pairs` (distinct pairs and each element's pair index) and
+:func:`coded_rank_counts` (:func:`rank_counts` on such arrays).
 """
 from __future__ import annotations
 
@@ -134,27 +140,153 @@ def rank_counts(h: IntHistogram, queries: pd.DataFrame, value: str) -> pd.DataFr
     vals = h.table[VALUE_COL].to_numpy(dtype=np.int64)
     counts = h.table[COUNT_COL].to_numpy(dtype=np.int64)
     qv = queries[value].to_numpy(dtype=np.int64) if len(queries) else np.zeros(0, np.int64)
-    out = pd.DataFrame({"n": np.zeros(len(queries), np.int64), "below": 0, "equal": 0},
-                       index=queries.index)
+    n, below, equal = coded_rank_counts(row_code, vals, counts, q_code, qv, sizes=sizes)
+    return pd.DataFrame({"n": n, "below": below, "equal": equal}, index=queries.index)
+
+
+def coded_rank_counts(cell: np.ndarray, values: np.ndarray, counts: np.ndarray,
+                      q_cell: np.ndarray, q_values: np.ndarray, *, sizes: np.ndarray | None = None
+                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`rank_counts` on a histogram whose cells are integer codes.
+
+    Parameters
+    ----------
+    cell, values, counts : ndarray of int
+        The histogram: one row per (cell code, value), sorted by cell then
+        value, counts positive (as :func:`pair_counts` gives).
+    q_cell, q_values : ndarray of int
+        The queries: cell code (−1 or a code without rows: not in the
+        histogram) and value.
+    sizes : ndarray of int, optional
+        Each cell's count (computed from the rows if not given).
+
+    Returns
+    -------
+    (n, below, equal) : tuple of int64 ndarray
+        Per query: its cell's count, the counts strictly below and equal to
+        its value (all 0 for a cell not in the histogram).
+    """
+    row_code = np.asarray(cell, dtype=np.int64)
+    vals = np.asarray(values, dtype=np.int64)
+    counts = np.asarray(counts, dtype=np.int64)
+    q_code = np.asarray(q_cell, dtype=np.int64)
+    qv = np.asarray(q_values, dtype=np.int64)
+    if sizes is None:
+        ncell = int(max(row_code.max(initial=-1), q_code.max(initial=-1))) + 1
+        sizes = np.bincount(row_code, weights=counts, minlength=ncell).astype(np.int64)
+    zeros = np.zeros(len(qv), np.int64)
     if len(vals) == 0 or len(qv) == 0:
-        return out
+        return zeros, zeros.copy(), zeros.copy()
+    found = (q_code >= 0) & (q_code < len(sizes))
+    q_code = np.where(found, q_code, -1)
     # One sorted composite key code × span + value: a single searchsorted ranks every query.
     lo, hi = int(vals.min()), int(vals.max())
     off = lo - 1
     span = hi - lo + 3
-    hkey = row_code.astype(np.int64) * span + (vals - off)
-    found = q_code >= 0
-    qkey = q_code.astype(np.int64) * span + (np.clip(qv, lo - 1, hi + 1) - off)
+    hkey = row_code * span + (vals - off)
+    qkey = q_code * span + (np.clip(qv, lo - 1, hi + 1) - off)
     cum = np.concatenate([[0], np.cumsum(counts)])  # cum[i] = count of rows before i
     cell_start = np.concatenate([[0], np.cumsum(sizes)])[:-1]
     pos = np.searchsorted(hkey, qkey, side="left")
     below = cum[pos] - cell_start[np.maximum(q_code, 0)]
     hit = (pos < len(hkey)) & (hkey[np.minimum(pos, len(hkey) - 1)] == qkey)
     equal = np.where(hit, counts[np.minimum(pos, len(counts) - 1)], 0)
-    out["n"] = np.where(found, sizes[np.maximum(q_code, 0)], 0)
-    out["below"] = np.where(found, below, 0)
-    out["equal"] = np.where(found, equal, 0)
-    return out
+    n = np.where(found, sizes[np.maximum(q_code, 0)], 0)
+    return n, np.where(found, below, 0), np.where(found, equal, 0)
+
+
+def _composite(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray | None, int, int, int, int]:
+    """One int64 key per pair, ``(a − a_min) × b_range + (b − b_min)``, if it cannot overflow.
+
+    Returns the key (None when too wide), its range, a_min, b_min and b_range.
+    """
+    alo, blo = int(a.min()), int(b.min())
+    arange, brange = int(a.max()) - alo + 1, int(b.max()) - blo + 1
+    if arange * brange >= 2 ** 62:  # Python ints: no overflow in the test itself
+        return None, 0, alo, blo, brange
+    return (a - alo) * brange + (b - blo), arange * brange, alo, blo, brange
+
+
+def _dense(key_range: int, n: int) -> bool:
+    """Count by direct addressing (bincount over the key range) rather than hashing."""
+    return key_range <= max(4 * n, 1 << 16)
+
+
+def group_pairs(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The distinct pairs (a, b) of two integer arrays, sorted by a then b, and each pair's index.
+
+    Returns
+    -------
+    (ua, ub, inverse) : tuple of int64 ndarray
+        ``ua[inverse] == a`` and ``ub[inverse] == b``.
+    """
+    a = np.asarray(a, dtype=np.int64)
+    b = np.asarray(b, dtype=np.int64)
+    if len(a) == 0:
+        e = np.zeros(0, np.int64)
+        return e, e.copy(), e.copy()
+    key, key_range, alo, blo, brange = _composite(a, b)
+    if key is None:  # too wide for one key: sort the pairs
+        order = np.lexsort((b, a))
+        sa, sb = a[order], b[order]
+        first = np.concatenate([[True], (sa[1:] != sa[:-1]) | (sb[1:] != sb[:-1])])
+        inverse = np.empty(len(a), np.int64)
+        inverse[order] = np.cumsum(first) - 1
+        return sa[first], sb[first], inverse
+    if _dense(key_range, len(a)):
+        present = np.bincount(key, minlength=key_range) > 0
+        keys = np.flatnonzero(present)
+        inverse = (np.cumsum(present) - 1)[key]
+    else:
+        order = np.argsort(key)  # equal keys are equal pairs: stability is not needed
+        ks = key[order]
+        first = np.concatenate([[True], ks[1:] != ks[:-1]])
+        inverse = np.empty(len(a), np.int64)
+        inverse[order] = np.cumsum(first) - 1
+        keys = ks[first]
+    return keys // brange + alo, keys % brange + blo, inverse
+
+
+def pair_counts(a: np.ndarray, b: np.ndarray, counts: np.ndarray | None = None
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Integer histogram of pairs: the distinct (a, b), sorted, and how often each occurs.
+
+    Parameters
+    ----------
+    a, b : ndarray of int
+        E.g. a cell code and a duration in whole seconds.
+    counts : ndarray of int, optional
+        The multiplicity of each element (default 1).  The sums are of
+        integers (float64 sums of integers below 2**53 are exact), so
+        merging histograms (concatenating their rows and counting again) is
+        exact in any order.
+
+    Returns
+    -------
+    (ua, ub, n) : tuple of int64 ndarray
+        The pairs with a positive total only.
+    """
+    a = np.asarray(a, dtype=np.int64)
+    b = np.asarray(b, dtype=np.int64)
+    w = None if counts is None else np.asarray(counts, dtype=np.int64)
+    if len(a) == 0:
+        e = np.zeros(0, np.int64)
+        return e, e.copy(), e.copy()
+    key, key_range, alo, blo, brange = _composite(a, b)
+    if key is not None and _dense(key_range, len(a)):
+        n = np.bincount(key, weights=w, minlength=key_range).astype(np.int64)
+        keys = np.flatnonzero(n > 0)
+        return keys // brange + alo, keys % brange + blo, n[keys]
+    if key is not None and w is None:  # a plain sort is the fastest way to count
+        ks = np.sort(key)
+        start = np.flatnonzero(np.concatenate([[True], ks[1:] != ks[:-1]]))
+        keys = ks[start]
+        n = np.diff(np.append(start, len(ks))).astype(np.int64)
+        return keys // brange + alo, keys % brange + blo, n
+    ua, ub, inv = group_pairs(a, b)
+    n = np.bincount(inv, weights=w, minlength=len(ua)).astype(np.int64)
+    keep = n > 0
+    return ua[keep], ub[keep], n[keep]
 
 
 def percentile_of_values(h: IntHistogram, queries: pd.DataFrame, value: str) -> np.ndarray:
@@ -199,5 +331,5 @@ def cell_quantiles(h: IntHistogram, q: float) -> pd.DataFrame:
     return cells.assign(quantile=v_lo + (pos - lo) * (v_hi - v_lo))
 
 
-__all__ = ["IntHistogram", "cell_quantiles", "int_histogram", "merge", "percentile_of_values",
-           "rank_counts"]
+__all__ = ["IntHistogram", "cell_quantiles", "coded_rank_counts", "group_pairs", "int_histogram",
+           "merge", "pair_counts", "percentile_of_values", "rank_counts"]

@@ -15,7 +15,10 @@ interval whose width reflects it:
 * :func:`quantile_ci` — the distribution-free order-statistic interval of a
   quantile (binomial ranks); assumes independent observations.
 * :func:`cluster_bootstrap_median` — percentile interval of a median from a
-  cluster (worker) bootstrap with Poisson(1) weights per cluster.
+  cluster (worker) bootstrap with Poisson(1) weights per cluster; takes
+  (cluster, value, count) rows as well as observations, multiplies only
+  the values near the median, and can share one stream of draws
+  (:class:`PoissonDraws`) between calls, all without changing a bit.
 """
 from __future__ import annotations
 
@@ -24,6 +27,10 @@ from scipy import stats
 
 BAD_LEVEL = "level must lie strictly between 0 and 1; got {level!r}."
 LENGTHS_DIFFER = "successes, trials and clusters must have the same length."
+BOOT_LENGTHS_DIFFER = "values, clusters and counts must have the same length."
+BAD_WINDOW = "window must lie in (0, 0.5]; got {window!r}."
+DRAWS_SEED = "the shared draws are of seed {draws!r}, not of seed {seed!r}."
+WINDOW = 0.05  # share of observations each side of the median multiplied for every replicate
 
 
 def _z(level: float) -> float:
@@ -137,7 +144,9 @@ def weighted_median(values: np.ndarray, weights: np.ndarray) -> float:
 
 
 def cluster_bootstrap_median(values, clusters, *, reps: int = 199, seed: int = 0,
-                             level: float = 0.95, batch: int = 25) -> tuple[float, float]:
+                             level: float = 0.95, batch: int = 25, counts=None,
+                             window: float = WINDOW, draws: "PoissonDraws | None" = None
+                             ) -> tuple[float, float]:
     """Percentile interval of the median, resampling clusters (Poisson bootstrap).
 
     Each replicate draws a Poisson(1) weight per cluster (the Poisson
@@ -147,48 +156,187 @@ def cluster_bootstrap_median(values, clusters, *, reps: int = 199, seed: int = 0
     sparse cluster × distinct-value count matrix H once; a batch of
     replicates is then one sparse product W H and a cumulative sum.
 
+    Only the columns of H near the median are multiplied: per replicate, the
+    weight below and within a window of values holding the middle
+    ``2 × window`` of the observations comes from per-cluster totals (one
+    dot product each), and the cumulative sum is taken inside the window.  A
+    replicate whose median falls outside the window (or whose next value
+    with weight does, at an exact half) is recomputed on all of H.  Every
+    sum is of integer counts times integer weights, exact in float64, so the
+    result equals the plain computation bit for bit; ``window`` changes
+    only the time.
+
     Parameters
     ----------
     values : array-like
         One value per observation (NaN are dropped).
     clusters : array-like of int
-        Cluster code (0..G−1) of each observation.
+        Cluster code (0..G−1) of each observation.  A replicate draws G =
+        max code + 1 weights, in code order, so the draws depend on the codes
+        only: give canonical codes (e.g. ranks of sorted ids) for results
+        that do not depend on how the data were split.
     reps, seed : int
         Number of replicates and the seed (fixed, for byte-identical outputs).
+        The weights are the first reps × G Poisson(1) draws of
+        ``numpy.random.default_rng(seed)``, replicate by replicate.
+    level : float
+        Confidence level of the percentile interval.
     batch : int
         Replicates per sparse product (bounds memory: batch × distinct values).
+        The draws are consumed in order, so it does not change the result.
+    counts : array-like of int, optional
+        Multiplicity of each observation (non-negative integers): a row
+        counts as ``counts`` observations of its value in its cluster, e.g.
+        one row per (cluster, value) instead of one per observation.  None:
+        every row once.
+    window : float
+        Half-width, as a share of the observations, of the window of values
+        around the median multiplied for every replicate (0 < window ≤ 0.5).
+    draws : PoissonDraws, optional
+        The draws of ``seed``, shared by several calls (e.g. a platform and
+        its regions, each drawing the same stream from its start) so that
+        they are drawn once; the result is the same as without.
 
     Returns
     -------
     (low, high) : tuple of float
     """
+    v = np.asarray(values, dtype=float)
+    c = np.asarray(clusters)
+    w = None if counts is None else np.asarray(counts)
+    if v.shape != c.shape or (w is not None and w.shape != v.shape):
+        raise ValueError(BOOT_LENGTHS_DIFFER)
+    keep = ~np.isnan(v)
+    if not keep.all():
+        v, c, w = v[keep], c[keep], (None if w is None else w[keep])
+    vals, r = np.unique(v, return_inverse=True)
+    return coded_bootstrap_median(vals, r, c, counts=w, reps=reps, seed=seed, level=level,
+                                  batch=batch, window=window, draws=draws)
+
+
+def coded_bootstrap_median(sorted_values, codes, clusters, *, counts=None, reps: int = 199,
+                           seed: int = 0, level: float = 0.95, batch: int = 25,
+                           window: float = WINDOW, draws: "PoissonDraws | None" = None
+                           ) -> tuple[float, float]:
+    """:func:`cluster_bootstrap_median` of values given as codes into their sorted distinct values.
+
+    Parameters
+    ----------
+    sorted_values : ndarray of float
+        The distinct values, ascending (no NaN).
+    codes : array-like of int
+        Per row, the index of its value in ``sorted_values``.
+    clusters, counts, reps, seed, level, batch, window, draws
+        As :func:`cluster_bootstrap_median` (the rows with a zero count are
+        ignored).
+
+    Returns
+    -------
+    (low, high) : tuple of float
+        The same interval as :func:`cluster_bootstrap_median` of
+        ``sorted_values[codes]``, without sorting the rows again.
+    """
     from scipy import sparse
 
-    v = np.asarray(values, dtype=float)
-    c = np.asarray(clusters, dtype=np.int64)
-    keep = ~np.isnan(v)
-    v, c = v[keep], c[keep]
-    if len(v) == 0:
+    vals = np.asarray(sorted_values, dtype=float)
+    r = np.asarray(codes)
+    c = np.asarray(clusters)
+    w = np.ones(len(r)) if counts is None else np.asarray(counts, dtype=float)
+    if not (r.shape == c.shape == w.shape):
+        raise ValueError(BOOT_LENGTHS_DIFFER)
+    if not 0.0 < window <= 0.5:
+        raise ValueError(BAD_WINDOW.format(window=window))
+    if draws is not None and draws.seed != seed:
+        raise ValueError(DRAWS_SEED.format(draws=draws.seed, seed=seed))
+    if not (w > 0).all():
+        r, c, w = r[w > 0], c[w > 0], w[w > 0]
+    if len(r) == 0:
         return float("nan"), float("nan")
     _z(level)
-    vals, r = np.unique(v, return_inverse=True)
     g = int(c.max()) + 1
-    H = sparse.csr_matrix((np.ones(len(v)), (c, r)), shape=(g, len(vals)))
-    rng = np.random.default_rng(seed)
+    H = sparse.csc_matrix((w, (c, r)), shape=(g, len(vals)))  # duplicates summed
+    H.sum_duplicates()
+    del r, c, w
+    present = np.asarray(H.sum(axis=0)).ravel() > 0
+    if not present.all():  # values without weight (codes need not cover them all)
+        H, vals = H[:, present], vals[present]
+    lo_i, hi_i = _median_window(np.asarray(H.sum(axis=0)).ravel(), window)
+    below = np.asarray(H[:, :lo_i].sum(axis=1)).ravel()   # per cluster, values under the window
+    inner = H[:, lo_i:hi_i].T.tocsr()                       # window values × clusters
+    within = np.asarray(inner.sum(axis=0)).ravel()
+    full = H.T.tocsr()
+    del H
+    total = np.asarray(full.sum(axis=0)).ravel()
+    weights = (draws or PoissonDraws(seed)).first(reps * g).reshape(reps, g)
     meds = []
     for start in range(0, reps, batch):  # batches of replicates, not a loop over orders
         b = min(batch, reps - start)
-        W = rng.poisson(1.0, size=(b, g)).astype(float)
-        cum = np.cumsum(np.asarray(H.T @ W.T).T, axis=1)
-        half = 0.5 * cum[:, -1:]
-        i = np.minimum((cum < half).sum(axis=1), len(vals) - 1)
-        j = np.minimum((cum <= half).sum(axis=1), len(vals) - 1)
-        exact = cum[np.arange(b), i] == half[:, 0]
-        med = np.where(exact, (vals[i] + vals[j]) / 2, vals[i])
-        meds.append(np.where(half[:, 0] > 0, med, np.nan))
+        W = weights[start:start + b].astype(float)
+        med = np.empty(b)
+        half = 0.5 * (W @ total)
+        low = W @ below
+        fits = (low < half) & (low + W @ within > half)
+        if fits.any():
+            cum = low[fits, None] + np.cumsum(np.asarray(inner @ W[fits].T).T, axis=1)
+            h = half[fits, None]
+            i = lo_i + (cum < h).sum(axis=1)
+            j = lo_i + (cum <= h).sum(axis=1)
+            exact = cum[np.arange(len(i)), i - lo_i] == h[:, 0]
+            med[fits] = np.where(exact, (vals[i] + vals[j]) / 2, vals[i])
+        if not fits.all():
+            med[~fits] = _replicate_medians(full, W[~fits], vals)
+        meds.append(med)
     alpha = 1 - level
     lo, hi = np.nanquantile(np.concatenate(meds), [alpha / 2, 1 - alpha / 2])
     return float(lo), float(hi)
 
 
-__all__ = ["cluster_bootstrap_median", "clustered_share", "quantile_ci", "weighted_median", "wilson"]
+class PoissonDraws:
+    """The Poisson(1) draws of ``numpy.random.default_rng(seed)``, in order, kept for reuse.
+
+    ``first(n)`` gives the first n draws of the stream, drawing more when
+    needed.  numpy's Poisson sampler consumes the bit generator draw by
+    draw, so the stream does not depend on how it is cut into calls: the
+    first n draws are those of ``default_rng(seed).poisson(1.0, n)``.
+    Stored as uint8 (a Poisson(1) draw above 255 has probability under
+    1e-500; a larger one would widen the dtype).
+    """
+
+    def __init__(self, seed: int) -> None:
+        self.seed = seed
+        self._rng = np.random.default_rng(seed)
+        self._drawn = np.zeros(0, dtype=np.uint8)
+
+    def first(self, n: int) -> np.ndarray:
+        """The first ``n`` draws (a read-only view)."""
+        if n > len(self._drawn):
+            more = self._rng.poisson(1.0, size=n - len(self._drawn))
+            dtype = np.uint8 if more.max(initial=0) <= 255 else np.int64
+            self._drawn = np.concatenate([self._drawn, more.astype(dtype)])
+        view = self._drawn[:n]
+        view.flags.writeable = False
+        return view
+
+
+def _median_window(weights: np.ndarray, window: float) -> tuple[int, int]:
+    """Value positions [lo, hi) holding the observations ranked within ±window of the median."""
+    cum = np.cumsum(weights)
+    total = cum[-1]
+    lo = int(np.searchsorted(cum, (0.5 - window) * total, side="left"))
+    hi = int(np.searchsorted(cum, (0.5 + window) * total, side="right")) + 1
+    return max(0, min(lo, len(cum) - 1)), min(hi, len(cum))
+
+
+def _replicate_medians(full, W: np.ndarray, vals: np.ndarray) -> np.ndarray:
+    """Weighted median of each weight row of W over all values (``full``: values × clusters)."""
+    cum = np.cumsum(np.asarray(full @ W.T).T, axis=1)
+    half = 0.5 * cum[:, -1:]
+    i = np.minimum((cum < half).sum(axis=1), len(vals) - 1)
+    j = np.minimum((cum <= half).sum(axis=1), len(vals) - 1)
+    exact = cum[np.arange(len(W)), i] == half[:, 0]
+    med = np.where(exact, (vals[i] + vals[j]) / 2, vals[i])
+    return np.where(half[:, 0] > 0, med, np.nan)
+
+
+__all__ = ["PoissonDraws", "cluster_bootstrap_median", "clustered_share", "coded_bootstrap_median",
+           "quantile_ci", "weighted_median", "wilson"]

@@ -36,6 +36,33 @@ Status: violation below ``deadline_pct_violation`` (50), risk below
 ``deadline_pct_risk`` (60), else ok; fewer than ``premium_min_orders`` (30)
 orders in assessable cells: insufficient_data.
 
+Partitions (map/merge split, issue #8).  An order's percentile needs its
+cell's actual durations over the *whole* platform, which a partition does
+not see; the protocol has no second pass over the orders, and none is
+needed: the percentile is a function of the order's (cell, allowance)
+only.  So :func:`partial_deadline_percentile` keeps, per cell, the
+integer-second histogram of actual durations and, per worker, the count of
+its orders by (cell, allowance); :func:`finish_deadline_percentile` merges
+the histograms (integer sums: exact in any order), ranks each distinct
+(cell, allowance) pair once against its merged cell (the same mid-rank
+expression, so the same float bits as a per-order lookup), and reads the
+medians and counts from the pair counts.  The bootstrap resamples workers;
+its per-worker statistic is the worker's histogram of order percentiles,
+which the per-worker (cell, allowance) counts give exactly.  Cluster codes:
+the positions of the worker ids in the sorted union of the pieces' worker
+indexes (orders, sessions and workers, as
+:func:`audit.checks._common.worker_index` builds in memory), i.e. the
+in-memory codes, gaps of workers without a timed order included; the
+Poisson draws therefore depend on the platform's ids only, and the CI is
+the in-memory one whatever the partitioning.  The platform and the region
+bootstraps share one stream of draws (:class:`metrics.proportions.PoissonDraws`),
+as each used to draw it again from the same seed.  Size: one row per
+distinct (worker, cell, allowance) (about 0.4–0.5 a timed order) of a key
+code and a count in the narrowest integer types (3 bytes), a row offset and
+the id per worker, and 3–6 bytes per distinct (cell, actual second) and
+(cell, allowance) of the piece: about 3 bytes a timed order in all (8.5 MB
+for 2.8 M orders in 5 partitions).
+
 :func:`deadline_cells` gives the per-cell table (n, median actual and median
 allowance in minutes) for the report chart "allowance against actual
 duration by distance band, with the median line".
@@ -46,10 +73,12 @@ import numpy as np
 import pandas as pd
 
 from audit.checks._art19 import PLATFORM, deadline_frame, fmt, limits, period, platform_row
+from audit.checks._common import worker_index
 from audit.findings import INSUFFICIENT, OK, RISK, VIOLATION, overall_status
 from audit.logs import AuditLogs
-from metrics.histograms import IntHistogram, cell_quantiles, int_histogram, percentile_of_values
-from metrics.proportions import cluster_bootstrap_median
+from metrics.histograms import (IntHistogram, cell_quantiles, coded_rank_counts, group_pairs,
+                                int_histogram, pair_counts, percentile_of_values)
+from metrics.proportions import PoissonDraws, coded_bootstrap_median, weighted_median
 
 CHECK = "art19.deadline_percentile"
 METRIC = "median_deadline_percentile"
@@ -139,42 +168,165 @@ def check_deadline_percentile(logs: AuditLogs, *, thresholds: dict | None = None
         percentile, ``n`` the orders in assessable cells) plus ``ci_low,
         ci_high, cells`` (assessable cells) and ``orders_in_small_cells``.
     """
+    return finish_deadline_percentile([partial_deadline_percentile(logs, thresholds=thresholds)],
+                                      logs, thresholds=thresholds, bootstrap_reps=bootstrap_reps,
+                                      seed=seed)
+
+
+def _narrow(a: np.ndarray) -> np.ndarray:
+    """The integers in the smallest dtype holding them (partials travel between processes)."""
+    a = np.asarray(a)
+    if len(a) == 0:
+        return a.astype(np.int32)
+    return a.astype(np.result_type(np.min_scalar_type(int(a.min())),
+                                   np.min_scalar_type(int(a.max()))))
+
+
+def partial_deadline_percentile(logs: AuditLogs, *, thresholds: dict | None = None) -> dict:
+    """Exact partial aggregates of a piece of the logs holding whole workers.
+
+    Parameters
+    ----------
+    logs : AuditLogs
+        A piece of the logs (a worker-hash partition) or the whole logs.
+    thresholds : dict, optional
+        Only ``distance_band_km`` (the cells) is read here.
+
+    Returns
+    -------
+    dict
+        ``ids``: the piece's worker ids (its worker index: orders, sessions,
+        workers; sorted); ``cells``: ``region_code, band, hour`` of the
+        piece's cells (row = local cell code); ``actual``: (cell, second,
+        count), the histogram of actual durations per cell; ``keys``: (cell,
+        allowance) of the piece's distinct pairs (row = local key code);
+        ``indptr``, ``key``, ``count``: per worker (rows ``indptr[w]`` to
+        ``indptr[w + 1]`` for ``ids[w]``) the count of its orders by key;
+        ``first``, ``last``: the first and last acceptance (None if no order).
+    """
+    f = deadline_frame(logs, float(limits(thresholds)["distance_band_km"]))
+    ids = worker_index(logs).ids
+    cell = f["cell"].to_numpy(dtype=np.int64)
+    rep = np.zeros(int(cell.max()) + 1 if len(cell) else 0, dtype=np.int64)
+    rep[cell] = np.arange(len(cell))  # any row of a cell: all share its keys
+    cells = pd.DataFrame({"region_code": pd.Series(f["region_code"].to_numpy(dtype=object)[rep],
+                                                   dtype=object),
+                          "band": f["band"].to_numpy()[rep], "hour": f["hour"].to_numpy()[rep]})
+    act_cell, act_value, act_count = pair_counts(cell, f["actual_s"].to_numpy())
+    key_cell, key_allow, key = group_pairs(cell, f["allowance_s"].to_numpy())
+    # one row per (worker, cell, allowance): what the worker-cluster bootstrap needs,
+    # since an order's percentile is a function of its (cell, allowance)
+    worker, wkey, count = pair_counts(f["worker"].to_numpy(), key)
+    acc = f["accepted_at"]
+    return {"ids": ids, "cells": cells,
+            "actual": (_narrow(act_cell), _narrow(act_value), _narrow(act_count)),
+            "keys": (_narrow(key_cell), _narrow(key_allow)),
+            "indptr": np.searchsorted(worker, np.arange(len(ids) + 1)).astype(np.int64),
+            "key": _narrow(wkey), "count": _narrow(count),
+            "first": acc.min() if len(acc) else None, "last": acc.max() if len(acc) else None}
+
+
+def finish_deadline_percentile(parts: list[dict], logs: AuditLogs, *,
+                               thresholds: dict | None = None, bootstrap_reps: int = BOOT_REPS,
+                               seed: int = BOOT_SEED) -> pd.DataFrame:
+    """The findings from the partials of :func:`partial_deadline_percentile` (any order).
+
+    ``logs`` is not read (everything is in the partials); it is the
+    protocol's argument.  Options as :func:`check_deadline_percentile`.
+    """
     lim = limits(thresholds)
     viol, risk = float(lim["deadline_pct_violation"]), float(lim["deadline_pct_risk"])
     min_n, min_cell = int(lim["premium_min_orders"]), int(lim["deadline_cell_min_orders"])
     level = float(lim["ci_level"])
-    f = order_percentiles(logs, thresholds=thresholds)
-    if f.empty:
+    parts = [p for p in parts if len(p["key"])]
+    if not parts:
         return platform_row(check=CHECK, metric=METRIC, value=np.nan, threshold=viol, unit=UNIT,
                             status=INSUFFICIENT, n=0, detail=NO_ORDERS, first=None, last=None,
                             ci_low=np.nan, ci_high=np.nan, cells=0, orders_in_small_cells=0)
-    first, last = period(pd.Series(f["accepted_at"]))
-    rows = [_row(f, np.ones(len(f), bool), PLATFORM, "platform", viol, risk, min_n, min_cell, level,
-                 bootstrap_reps, seed, first, last)]
-    region, names = pd.factorize(f["region_code"], sort=True)
-    for code, name in enumerate(names):  # a handful of regions
-        rows.append(_row(f, region == code, str(name), "region", viol, risk, min_n, min_cell, level,
-                         bootstrap_reps, seed, first, last))
+    first, last = period(pd.Series([t for p in parts for t in (p["first"], p["last"])],
+                                   dtype="datetime64[ns]"))
+    m = _merge(parts, min_cell)
+    m["draws"] = PoissonDraws(seed)  # the platform's and the regions' bootstraps: one stream
+    rows = [_row(m, np.ones(len(m["kc"]), bool), PLATFORM, "platform", viol, risk, min_n, min_cell,
+                 level, bootstrap_reps, seed, first, last)]
+    for code, name in enumerate(m["regions"]):  # a handful of regions
+        rows.append(_row(m, m["key_region"] == code, str(name), "region", viol, risk, min_n,
+                         min_cell, level, bootstrap_reps, seed, first, last))
     return pd.concat(rows, ignore_index=True)
 
 
-def _row(f: pd.DataFrame, sel: np.ndarray, subject: str, level_name: str, viol: float, risk: float,
-         min_n: int, min_cell: int, level: float, reps: int, seed: int, first, last) -> pd.DataFrame:
-    sub = f[sel]
-    pct = sub["percentile"].to_numpy()
-    ok = ~np.isnan(pct)
-    n, small = int(ok.sum()), int((~ok).sum())
-    cells = int(sub.loc[ok, "cell"].nunique())
+def _merge(parts: list[dict], min_cell: int) -> dict:
+    """Global cells, keys, percentiles and (worker, key, count) rows from the partials.
+
+    Cells, keys and worker codes are positions in sorted global tables, so
+    nothing depends on the order of the partials; the sums are of integers.
+    """
+    cells = (pd.concat([p["cells"] for p in parts], ignore_index=True).drop_duplicates()
+             .sort_values(list(KEYS), kind="stable").reset_index(drop=True))
+    index = pd.MultiIndex.from_frame(cells)
+    gcell = [index.get_indexer(pd.MultiIndex.from_frame(p["cells"])) for p in parts]
+    # the actual-duration histogram of the whole platform, per cell
+    hc, hv, hn = pair_counts(_cat([g[p["actual"][0]] for g, p in zip(gcell, parts)]),
+                             _cat([p["actual"][1] for p in parts]),
+                             _cat([p["actual"][2] for p in parts]))
+    sizes = _int_sums(hc, hn, len(cells))
+    # every distinct (cell, allowance) pair, ranked once against its cell's actual durations
+    kc, ka, kinv = group_pairs(_cat([g[p["keys"][0]] for g, p in zip(gcell, parts)]),
+                               _cat([p["keys"][1] for p in parts]))
+    n, below, equal = coded_rank_counts(hc, hv, hn, kc, ka, sizes=sizes)
+    nf = n.astype(float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        pct = 100.0 * (below + 0.5 * equal) / nf  # as metrics.histograms.percentile_of_values
+    pct = np.where((n > 0) & (n >= min_cell), pct, np.nan)
+    # worker codes: positions in the platform's sorted worker ids (the in-memory codes)
+    ids = np.unique(np.concatenate([p["ids"] for p in parts]))
+    kmap = np.split(kinv, np.cumsum([len(p["keys"][0]) for p in parts])[:-1])
+    # the (worker, key, count) rows, about one per two orders: int32 to bound finish's memory
+    worker = np.concatenate([np.repeat(np.searchsorted(ids, p["ids"]).astype(np.int32),
+                                       np.diff(p["indptr"])) for p in parts])
+    key = np.concatenate([km.astype(np.int32)[p["key"]] for km, p in zip(kmap, parts)])
+    count = np.concatenate([p["count"].astype(np.int32) for p in parts])
+    key_count = _int_sums(key, count, len(kc))
+    regions, cell_region = np.unique(cells["region_code"].to_numpy(dtype=object),
+                                     return_inverse=True)
+    return {"kc": kc, "pct": pct, "key_count": key_count, "key_region": cell_region[kc],
+            "regions": regions, "worker": worker, "key": key, "count": count}
+
+
+def _cat(arrays: list[np.ndarray]) -> np.ndarray:
+    """Concatenated as int64 (the partials' narrow dtypes may differ)."""
+    return np.concatenate([np.asarray(a, dtype=np.int64) for a in arrays])
+
+
+def _int_sums(codes: np.ndarray, counts: np.ndarray, size: int) -> np.ndarray:
+    """Sum of integer counts per code (float64 sums of integers under 2**53 are exact)."""
+    return np.bincount(codes, weights=counts, minlength=size).astype(np.int64)
+
+
+def _row(m: dict, sel: np.ndarray, subject: str, level_name: str, viol: float, risk: float,
+         min_n: int, min_cell: int, level: float, reps: int, seed: int, first, last
+         ) -> pd.DataFrame:
+    """The finding of the orders whose (cell, allowance) key is selected by ``sel``."""
+    pct, kcount = m["pct"], m["key_count"]
+    ok = sel & ~np.isnan(pct)
+    n, small = int(kcount[ok].sum()), int(kcount[sel & np.isnan(pct)].sum())
+    cells = len(np.unique(m["kc"][ok]))
+    vals, vrank = np.unique(pct[ok], return_inverse=True)
+    vcount = _int_sums(vrank, kcount[ok], len(vals))
     if n >= min_n:
-        value = float(np.median(pct[ok]))
-        lo, hi = cluster_bootstrap_median(pct[ok], sub["worker"].to_numpy()[ok], reps=reps,
-                                          seed=seed, level=level)
+        value = weighted_median(vals, vcount)  # numpy.median of the orders' percentiles
+        rank = np.full(len(pct), -1, dtype=np.int32)
+        rank[ok] = vrank
+        rows = ok[m["key"]]
+        lo, hi = coded_bootstrap_median(vals, rank[m["key"][rows]], m["worker"][rows],
+                                        counts=m["count"][rows], reps=reps, seed=seed,
+                                        level=level, draws=m["draws"])
         status = VIOLATION if value < viol else RISK if value < risk else OK
         why = ""
     else:
         value, lo, hi, status = np.nan, np.nan, np.nan, INSUFFICIENT
         why = f"fewer than {min_n} orders in cells of at least {min_cell} orders; "
-    below = float(np.mean(pct[ok] < 50)) if n else np.nan
+    below = float(vcount[vals < 50].sum() / n) if n else np.nan
     detail = (f"{why}{n} orders in {cells} cells (region x distance band x hour) of at least "
               f"{min_cell} orders, {small} orders in smaller cells left out; mid-rank percentile; "
               f"share of orders with a deadline below the cell median actual: {fmt(below)}; "
