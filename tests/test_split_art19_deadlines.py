@@ -21,17 +21,9 @@ from audit.engine import PieceLogs
 from metrics.mergeable import keyed_counts, merge_keyed_counts, merged_median, value_counts
 from metrics.suffstats import fit_trend, keyed_trend_stats, merge_keyed_trend_stats
 
-T0 = pd.Timestamp("2025-09-16 10:00:00")
-MIN = pd.Timedelta(minutes=1)
-SEC = pd.Timedelta(seconds=1)
+from test_art19_indicators import MIN, SEC, T0, _orders  # the same hand-made orders
+
 HOUR = pd.Timedelta(hours=1)
-
-
-def _orders(rows: list[dict]) -> pd.DataFrame:
-    base = {"region": "shijiazhuang", "pay": 6.0, "distance_km": 2.0, "status": "completed"}
-    df = pd.DataFrame([{**base, **r} for r in rows])
-    df.insert(0, "order_id", [f"o{i}" for i in range(len(df))])
-    return df
 
 
 def _present(logs) -> dict:
