@@ -168,7 +168,8 @@ def run_audit(source: str | Path | AuditLogs | None = None, *, orders=None, sess
         Draw the charts into ``out/charts`` and the report (about 2 s a chart).
     engine : {"memory", "chunked", "dask", "auto"}
         ``chunked`` converts the inputs once to Parquet partitioned by a hash
-        of worker_id and runs per-worker checks partition by partition;
+        of worker_id and runs every check partition by partition (platform
+        checks as exact partial aggregates merged at the end);
         ``dask`` runs the same kernels on a Dask cluster; ``auto`` picks
         chunked above 1 GiB of orders.  All give the same bytes
         (:mod:`audit.engine`).
