@@ -21,7 +21,7 @@ from audit.engine import PieceLogs
 from metrics.mergeable import keyed_counts, merge_keyed_counts, merged_median, value_counts
 from metrics.suffstats import fit_trend, keyed_trend_stats, merge_keyed_trend_stats
 
-from test_art19_indicators import MIN, SEC, T0, _orders  # the same hand-made orders
+from test_art19_indicators import MIN, SEC, T0, _orders, _ratchet_frame  # the same hand-made orders
 
 HOUR = pd.Timedelta(hours=1)
 
@@ -244,17 +244,7 @@ def test_required_speed_undecidable_says_so_in_finish():
 
 # -- art19.deadline_ratchet -------------------------------------------------------------------
 def _ratchet_logs():
-    rows = []
-    allow = {0: (60, 61), 30: (45, 46), 60: (38, 39)}
-    k = 0
-    for dist, hour in [(1.5, 10), (2.5, 10), (1.5, 12)]:
-        for day, pair in allow.items():
-            for a in pair:
-                acc = pd.Timestamp("2025-09-01") + pd.Timedelta(days=day, hours=hour)
-                rows.append({"worker_id": f"r{k % 5}", "accepted_at": acc, "distance_km": dist,
-                             "promised_at": acc + a * MIN, "delivered_at": acc + 20 * MIN})
-                k += 1
-    return audit.load_logs(orders=_orders(rows))
+    return audit.load_logs(orders=_ratchet_frame())
 
 
 def test_deadline_ratchet_partial_by_hand():
