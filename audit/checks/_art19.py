@@ -42,6 +42,21 @@ def period(accepted: pd.Series) -> tuple[str | None, str | None]:
     return accepted.min().strftime("%Y-%m-%d"), accepted.max().strftime("%Y-%m-%d")
 
 
+def span(accepted) -> dict:
+    """``first`` and ``last`` acceptance of a piece's orders (None when it has none):
+    what a check's partial keeps so that :func:`merged_period` gives :func:`period`
+    of the whole platform."""
+    if len(accepted) == 0:
+        return {"first": None, "last": None}
+    return {"first": accepted.min(), "last": accepted.max()}
+
+
+def merged_period(parts: list[dict]) -> tuple[str | None, str | None]:
+    """:func:`period` of the orders of all pieces, from the :func:`span` in their partials."""
+    return period(pd.Series([t for p in parts for t in (p["first"], p["last"]) if t is not None],
+                            dtype="datetime64[ns]"))
+
+
 def deadline_frame(logs: AuditLogs, band_km: float) -> pd.DataFrame:
     """Completed orders with a deadline, a delivery time and a distance (see module docstring)."""
     key = ("art19.deadline_frame", float(band_km))

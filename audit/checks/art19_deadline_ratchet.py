@@ -45,7 +45,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from audit.checks._art19 import deadline_frame, fmt, limits, period, platform_row
+from audit.checks._art19 import deadline_frame, fmt, limits, period, platform_row, span
 from audit.checks._common import worker_index
 from audit.findings import INSUFFICIENT, OK, RISK, overall_status
 from audit.logs import AuditLogs
@@ -96,7 +96,7 @@ def partial_deadline_ratchet(logs: AuditLogs, *, thresholds: dict | None = None)
     f = f[f["allowance_s"].to_numpy() > 0]
     acc = f["accepted_at"].to_numpy()
     if len(acc) == 0:
-        return {"stats": None, "first": None, "last": None}
+        return {"stats": None, **span(acc)}
     # t from the first day of the audit period, which every piece knows (logs.period is
     # the platform's in a partition), not from the first order of the piece
     t = (acc - logs.period[0].to_datetime64()) / np.timedelta64(1, "s") / 86400.0 / DAYS
@@ -105,7 +105,7 @@ def partial_deadline_ratchet(logs: AuditLogs, *, thresholds: dict | None = None)
                               cluster_keys=worker_index(logs).ids,  # frame codes are the piece's
                               cell_keys=[f["region_code"].to_numpy(), f["band"].to_numpy(),
                                          f["hour"].to_numpy()])
-    return {"stats": stats, "first": acc.min(), "last": acc.max()}
+    return {"stats": stats, **span(acc)}
 
 
 def finish_deadline_ratchet(parts: list[dict], logs: AuditLogs, *,

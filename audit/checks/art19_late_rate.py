@@ -44,7 +44,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from audit.checks._art19 import PLATFORM, fmt, limits, period, platform_row
+from audit.checks._art19 import PLATFORM, fmt, limits, merged_period, platform_row, span
 from audit.checks._common import text_values
 from audit.findings import INSUFFICIENT, OK, RISK, count_status, make_findings, overall_status
 from audit.logs import AuditLogs
@@ -96,8 +96,7 @@ def partial_late_rate(logs: AuditLogs, *, thresholds: dict | None = None) -> dic
     late = (o["delivered_at"] > o["promised_at"]).to_numpy()
     counts = keyed_counts([text_values(o["worker_id"]), text_values(o["region_code"])], late)
     acc = o["accepted_at"]
-    return {**counts, "first": acc.min() if len(acc) else None,
-            "last": acc.max() if len(acc) else None}
+    return {**counts, **span(acc)}
 
 
 def finish_late_rate(parts: list[dict], logs: AuditLogs, *,
@@ -111,8 +110,7 @@ def finish_late_rate(parts: list[dict], logs: AuditLogs, *,
         return platform_row(check=CHECK, metric=METRIC, value=np.nan, threshold=risk, unit=UNIT,
                             status=INSUFFICIENT, n=0, detail=NO_DEADLINES, first=None, last=None,
                             late_orders=0, ci_low=np.nan, ci_high=np.nan, se=np.nan, deff=np.nan)
-    first, last = period(pd.Series([t for p in parts for t in (p["first"], p["last"])
-                                    if t is not None], dtype="datetime64[ns]"))
+    first, last = merged_period(parts)
     (ids, names), (wcode, rcode) = m["values"], m["codes"]
     # per worker, in worker id order (the in-memory worker code order): integer sums
     k = np.bincount(wcode, weights=m["k"], minlength=len(ids)).astype(np.int64)

@@ -42,7 +42,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from audit.checks._art19 import fmt, limits, period, platform_row
+from audit.checks._art19 import fmt, limits, merged_period, platform_row, span
 from audit.checks._common import worker_index
 from audit.checks._flags import order_flags
 from audit.findings import INSUFFICIENT, OK, RISK, overall_status
@@ -121,8 +121,7 @@ def partial_pay_opacity(logs: AuditLogs, *, thresholds: dict | None = None, **op
     accepted = o["accepted_at"][keep]
     return {"moments": moments.narrow(),
             "weather_known": bool(flags["weather_known"].to_numpy(dtype=bool)[keep].any()),
-            "first": accepted.min() if len(accepted) else None,
-            "last": accepted.max() if len(accepted) else None}
+            **span(accepted)}
 
 
 def finish_pay_opacity(parts: list[dict], logs: AuditLogs, *,
@@ -149,8 +148,7 @@ def finish_pay_opacity(parts: list[dict], logs: AuditLogs, *,
     if not any(p["weather_known"] for p in parts):
         notes.append("no weather data: the weather flag is not used")
     coef = fit["coef"]
-    first, last = period(pd.Series([t for p in parts for t in (p["first"], p["last"])
-                                    if t is not None], dtype="datetime64[ns]"))
+    first, last = merged_period(parts)
     detail = (f"{why}R²={fmt(r2)} of log pay on log distance, hour of day, holiday and extreme "
               f"weather; {st.n} orders; {fit['rank']} estimable coefficients; 95% CI "
               f"[{fmt(lo)}, {fmt(hi)}] (Olkin-Finn, orders independent); elasticity to distance "

@@ -48,7 +48,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from audit.checks._art19 import fmt, limits, period, platform_row, threshold_source
+from audit.checks._art19 import fmt, limits, merged_period, platform_row, span, threshold_source
 from audit.checks._common import text_values, worker_index
 from audit.findings import INSUFFICIENT, OK, RISK, VIOLATION, overall_status
 from audit.logs import AuditLogs
@@ -178,7 +178,7 @@ def partial_required_speed(logs: AuditLogs, *, thresholds: dict | None = None,
     acc = o["accepted_at"]
     return {**keyed_counts([text_values(o["worker_id"])], exceed), "early": int(early.sum()),
             "unknown": unknown, "kmh": value_counts(kmh),
-            "first": acc.min() if len(acc) else None, "last": acc.max() if len(acc) else None}
+            **span(acc)}
 
 
 def finish_required_speed(parts: list[dict], logs: AuditLogs, *, thresholds: dict | None = None,
@@ -203,8 +203,7 @@ def finish_required_speed(parts: list[dict], logs: AuditLogs, *, thresholds: dic
     s = clustered_share(m["k"], m["n"], level=level)
     exceeding, early = int(m["k"].sum()), sum(int(p["early"]) for p in parts)
     note = _ebike_note(delivery, vehicles, sum(int(p["unknown"]) for p in parts))
-    first, last = period(pd.Series([t for p in parts for t in (p["first"], p["last"])
-                                    if t is not None], dtype="datetime64[ns]"))
+    first, last = merged_period(parts)
     if s["n"] < min_n:
         status, why = INSUFFICIENT, f"fewer than {min_n} e-bike orders; "
     else:

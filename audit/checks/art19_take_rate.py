@@ -22,7 +22,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from audit.checks._art19 import fmt, limits, period, platform_row, threshold_source
+from audit.checks._art19 import fmt, limits, merged_period, platform_row, span, threshold_source
 from audit.findings import INSUFFICIENT, OK, RISK, overall_status
 from audit.logs import AuditLogs
 from metrics.proportions import quantile_ci
@@ -66,9 +66,7 @@ def partial_take_rate(logs: AuditLogs, *, thresholds: dict | None = None) -> dic
     pay = o["pay"].to_numpy(dtype=float)[keep]
     bonus = o["bonus"].fillna(0.0).to_numpy(dtype=float)[keep]
     accepted = o["accepted_at"][keep]
-    return {"rate": (price - pay - bonus) / price,
-            "first": accepted.min() if len(accepted) else None,
-            "last": accepted.max() if len(accepted) else None}
+    return {"rate": (price - pay - bonus) / price, **span(accepted)}
 
 
 def finish_take_rate(parts: list[dict], logs: AuditLogs, *,
@@ -91,8 +89,7 @@ def finish_take_rate(parts: list[dict], logs: AuditLogs, *,
         status, why = INSUFFICIENT, f"fewer than {min_n} orders with a price; "
     else:
         status, why = (RISK if p90["estimate"] > cap else OK), ""
-    first, last = period(pd.Series([t for p in parts for t in (p["first"], p["last"])
-                                    if t is not None], dtype="datetime64[ns]"))
+    first, last = merged_period(parts)
     detail = (f"{why}P90 {fmt(p90['estimate'])} (95% CI [{fmt(p90['ci_low'])}, "
               f"{fmt(p90['ci_high'])}]), median {fmt(med['estimate'])} (95% CI "
               f"[{fmt(med['ci_low'])}, {fmt(med['ci_high'])}]), order-statistic intervals; "
