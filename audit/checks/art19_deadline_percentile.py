@@ -72,10 +72,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from audit.checks._art19 import PLATFORM, deadline_frame, fmt, limits, period, platform_row
+from audit.checks._art19 import PLATFORM, deadline_frame, fmt, limits, merged_period, platform_row, span
 from audit.checks._common import worker_index
 from audit.findings import INSUFFICIENT, OK, RISK, VIOLATION, overall_status
 from audit.logs import AuditLogs
+from metrics.cluster_moments import narrow_int
 from metrics.histograms import (IntHistogram, cell_quantiles, coded_rank_counts, group_pairs,
                                 int_histogram, pair_counts, percentile_of_values)
 from metrics.proportions import PoissonDraws, coded_bootstrap_median, weighted_median
@@ -173,15 +174,6 @@ def check_deadline_percentile(logs: AuditLogs, *, thresholds: dict | None = None
                                       seed=seed)
 
 
-def _narrow(a: np.ndarray) -> np.ndarray:
-    """The integers in the smallest dtype holding them (partials travel between processes)."""
-    a = np.asarray(a)
-    if len(a) == 0:
-        return a.astype(np.int32)
-    return a.astype(np.result_type(np.min_scalar_type(int(a.min())),
-                                   np.min_scalar_type(int(a.max()))))
-
-
 def partial_deadline_percentile(logs: AuditLogs, *, thresholds: dict | None = None) -> dict:
     """Exact partial aggregates of a piece of the logs holding whole workers.
 
@@ -219,11 +211,11 @@ def partial_deadline_percentile(logs: AuditLogs, *, thresholds: dict | None = No
     worker, wkey, count = pair_counts(f["worker"].to_numpy(), key)
     acc = f["accepted_at"]
     return {"ids": ids, "cells": cells,
-            "actual": (_narrow(act_cell), _narrow(act_value), _narrow(act_count)),
-            "keys": (_narrow(key_cell), _narrow(key_allow)),
+            "actual": (narrow_int(act_cell), narrow_int(act_value), narrow_int(act_count)),
+            "keys": (narrow_int(key_cell), narrow_int(key_allow)),
             "indptr": np.searchsorted(worker, np.arange(len(ids) + 1)).astype(np.int64),
-            "key": _narrow(wkey), "count": _narrow(count),
-            "first": acc.min() if len(acc) else None, "last": acc.max() if len(acc) else None}
+            "key": narrow_int(wkey), "count": narrow_int(count),
+            **span(acc)}
 
 
 def finish_deadline_percentile(parts: list[dict], logs: AuditLogs, *,
@@ -243,8 +235,7 @@ def finish_deadline_percentile(parts: list[dict], logs: AuditLogs, *,
         return platform_row(check=CHECK, metric=METRIC, value=np.nan, threshold=viol, unit=UNIT,
                             status=INSUFFICIENT, n=0, detail=NO_ORDERS, first=None, last=None,
                             ci_low=np.nan, ci_high=np.nan, cells=0, orders_in_small_cells=0)
-    first, last = period(pd.Series([t for p in parts for t in (p["first"], p["last"])],
-                                   dtype="datetime64[ns]"))
+    first, last = merged_period(parts)
     m = _merge(parts, min_cell)
     m["draws"] = PoissonDraws(seed)  # the platform's and the regions' bootstraps: one stream
     rows = [_row(m, np.ones(len(m["kc"]), bool), PLATFORM, "platform", viol, risk, min_n, min_cell,
