@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from metrics.suffstats import OLSStats
+from metrics.suffstats import OLSStats, assemble_grouped
 
 DUPLICATE_CLUSTERS = "a cluster is in more than one piece (e.g. {label!r}); pieces must hold whole clusters."
 NO_PIECES = "no piece to merge."
@@ -237,8 +237,8 @@ class GroupMoments:
     def ols_stats(self, Z: np.ndarray, names: tuple[str, ...] | list[str]) -> OLSStats:
         """X'X, X'y, y'y, Σy and n of the regression of y on ``[Z[group], u]``.
 
-        The same assembly as :func:`metrics.suffstats.grouped_ols_stats`;
-        every sum across clusters runs in the stored (canonical) order, so
+        Assembled by :func:`metrics.suffstats.assemble_grouped`, as
+        :func:`metrics.suffstats.grouped_ols_stats` is; every sum across clusters runs in the stored (canonical) order, so
         call it on the output of :meth:`merge`.
         """
         Z = np.asarray(Z, dtype=float)
@@ -248,11 +248,8 @@ class GroupMoments:
         su = np.column_stack([np.bincount(group, weights=self.su[:, j], minlength=m) for j in range(p)]) \
             if p else np.zeros((m, 0))
         sy = np.bincount(group, weights=self.sy, minlength=m)
-        zz = (Z * n_g[:, None]).T @ Z
-        zu = Z.T @ su
-        xtx = np.block([[zz, zu], [zu.T, self.suu.sum(0)]])
-        xty = np.concatenate([Z.T @ sy, self.suy.sum(0)])
-        return OLSStats(tuple(names), xtx, xty, float(self.syy.sum()), float(self.sy.sum()), self.n)
+        return assemble_grouped(Z, n_g, su, sy, self.suu.sum(0), self.suy.sum(0),
+                                float(self.syy.sum()), float(self.sy.sum()), self.n, names)
 
 
 __all__ = ["GroupMoments", "block_take", "canonical_order", "cluster_codes", "dense_codes", "narrow_int"]

@@ -116,11 +116,23 @@ def grouped_ols_stats(codes: np.ndarray, Z: np.ndarray, u: np.ndarray, y: np.nda
     suu = np.array([[float(u[:, a] @ u[:, b]) for b in range(p)] for a in range(p)])
     sy = gsum(y)
     suy = np.array([float(u[:, j] @ y) for j in range(p)])
+    return assemble_grouped(Z, n_g, su, sy, suu, suy, float(y @ y), float(y.sum()), int(len(y)), names)
+
+
+def assemble_grouped(Z: np.ndarray, n_g: np.ndarray, su: np.ndarray, sy: np.ndarray, suu: np.ndarray,
+                     suy: np.ndarray, yty: float, sy_total: float, n: int,
+                     names: tuple[str, ...] | list[str]) -> OLSStats:
+    """X'X and X'y of the design ``[Z[group], u]`` from per-group and total moments.
+
+    ``n_g``, ``su`` (m, p) and ``sy`` are the rows, Σu and Σy of each group;
+    ``suu`` (p, p) and ``suy`` (p,) the totals Σuu' and Σuy.  Shared by
+    :func:`grouped_ols_stats` and :meth:`metrics.cluster_moments.GroupMoments.ols_stats`.
+    """
     zz = (Z * n_g[:, None]).T @ Z
     zu = Z.T @ su
     xtx = np.block([[zz, zu], [zu.T, suu]])
     xty = np.concatenate([Z.T @ sy, suy])
-    return OLSStats(tuple(names), xtx, xty, float(y @ y), float(y.sum()), int(len(y)))
+    return OLSStats(tuple(names), xtx, xty, yty, sy_total, n)
 
 
 def r2_interval(r2: float, n: int, k: int, *, level: float = 0.95) -> tuple[float, float, float]:
@@ -301,5 +313,5 @@ def fit_trend(s: pd.DataFrame, *, level: float = 0.95) -> dict:
     return out
 
 
-__all__ = ["OLSStats", "fit_trend", "grouped_ols_stats", "keyed_trend_stats",
+__all__ = ["OLSStats", "assemble_grouped", "fit_trend", "grouped_ols_stats", "keyed_trend_stats",
            "merge_keyed_trend_stats", "merge_trend_stats", "ols_stats", "r2_interval", "trend_stats"]
