@@ -279,8 +279,9 @@ class PartitionedLogs:
         tables["weather"] = self.weather
         return self._logs(tables)
 
-    def projection(self, order_columns: list[str] | None = None) -> PieceLogs:
-        """Completed orders (given columns, file order), sessions' times, workers and weather.
+    def projection(self) -> PieceLogs:
+        """The whole platform's completed orders (file order), sessions, workers and
+        weather: the logs of a platform check without a map/merge split.
 
         Platform checks count completed orders only (SPEC §3), so the others
         are left out here and ``logs.completed`` is the orders frame itself
@@ -290,8 +291,8 @@ class PartitionedLogs:
         from audit.checks._common import WorkerIndex
 
         order_ids: list = []
-        orders = self._gather("orders", order_columns, completed_only=True, ids=order_ids)
-        sessions = self._gather("sessions", ["worker_id", "login_at", "logout_at"])
+        orders = self._gather("orders", completed_only=True, ids=order_ids)
+        sessions = self._gather("sessions")
         logs = self._logs({"orders": orders, "sessions": sessions, "payouts": None,
                            "workers": self.workers, "weather": self.weather})
         logs.cache["completed"] = orders
@@ -300,28 +301,23 @@ class PartitionedLogs:
             + [t["worker_id"] for t in (sessions, self.workers) if t is not None])
         return logs
 
-    def _gather(self, table: str, columns: list[str] | None, *, completed_only: bool = False,
+    def _gather(self, table: str, *, completed_only: bool = False,
                 ids: list | None = None) -> pd.DataFrame | None:
         """All partitions of a table in file order; ``completed_only`` keeps the
         completed orders and puts every row's distinct worker ids in ``ids``."""
         if self.present.get(table) is None:
             return None
-        cols = None if columns is None else list(columns) + (["region"] if "region_code" in columns else [])
         import pyarrow.compute as pc
 
         pieces = []
         for p in range(self.n_parts):
-            piece = self._arrow(table, p, cols)
+            piece = self._arrow(table, p, None)
             if completed_only:
                 if ids is not None:
                     ids.extend(pc.unique(piece.column("worker_id")).drop_null().to_pylist())
                 piece = piece.filter(pc.fill_null(pc.equal(piece.column("status"), "completed"), False))
             pieces.append(piece)
-        df = self._frame(table, pieces, sort=True)
-        df = df.drop(columns=ROW)
-        if columns is not None and "region" not in columns and "region" in df.columns:
-            df = df.drop(columns="region")
-        return df
+        return self._frame(table, pieces, sort=True).drop(columns=ROW)
 
     def meta_logs(self) -> PieceLogs:
         """The light logs an :class:`AuditResult` of a partitioned run holds."""
@@ -755,7 +751,7 @@ def run_platform_check(plogs: PartitionedLogs, check_id: str, limits: dict, *,
     if shared is not None and "logs" in shared:
         logs = shared["logs"]
     else:
-        logs = plogs.projection(None)
+        logs = plogs.projection()
         if shared is not None:
             shared["logs"] = logs
     return _run_one(spec, logs, limits)

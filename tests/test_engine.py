@@ -54,7 +54,7 @@ def test_partitions_hold_whole_workers(parts):
     assert sum(len(s) for s in seen) == logs.orders["worker_id"].nunique()
     # the projection is the in-memory completed orders, same values and dtypes,
     # and its worker index still counts the workers of every order
-    proj = parts.projection(None)
+    proj = parts.projection()
     pd.testing.assert_frame_equal(proj.orders, logs.completed)
     assert len(proj.orders) < len(logs.orders)  # the sample has cancelled orders
     from audit.checks._common import worker_index
@@ -93,7 +93,7 @@ def test_duplicates_across_chunks_rejected_as_in_memory():
     pd.testing.assert_frame_equal(chunked.rejected, mem.rejected)
     reasons = set(mem.rejected["reason"])
     assert "duplicate order_id O0003 (first seen on line 22)" in reasons
-    assert len(chunked.projection(None).orders) == len(mem.orders) == 40 - 3
+    assert len(chunked.projection().orders) == len(mem.orders) == 40 - 3
     assert [s.as_dict() for s in chunked.sources] == [s.as_dict() for s in mem.sources]
 
 
