@@ -275,7 +275,7 @@ def peers(folder: Path, n_workers: int, n_orders: int, premium: bool,
 
 
 def main(argv=None) -> None:
-    from make_data import data_dir, make, parse_size
+    from make_data import data_dir, make
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("size")
@@ -294,7 +294,6 @@ def main(argv=None) -> None:
     work = ROOT / "benchmarks" / "data" / f"{a.size}-parts"
     print(f"# {a.size} ({folder}), engine={a.engine}, charts={a.charts}, "
           f"load average before: {os.getloadavg()}, cores: {os.cpu_count()}")
-    t0 = time.perf_counter()
     if a.engine == "memory":
         rows, secs, peak = fresh(audit_memory, folder, out, a.charts)
     else:
