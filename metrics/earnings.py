@@ -11,27 +11,10 @@ def sum_by_period(group: np.ndarray, t: np.ndarray, values: dict[str, np.ndarray
                   period: Period) -> pd.DataFrame:
     """Sum values per group and the day/week containing time ``t`` (seconds).
 
-    Returns
-    -------
-    DataFrame
-        ``group``, ``period_start`` (seconds), one column per value and ``n``
-        (rows counted).
-    """
-    p = period_bound(period_index(t, period), period)
-    frame = pd.DataFrame({"group": group, "period_start": p, **values})
-    out = frame.groupby(["group", "period_start"], sort=True).agg(
-        **{k: (k, "sum") for k in values}, n=("period_start", "size")).reset_index()
-    return out
-
-
-def compensated_sum_by_period(group: np.ndarray, t: np.ndarray, values: dict[str, np.ndarray],
-                              period: Period) -> pd.DataFrame:
-    """:func:`sum_by_period` whose sums depend only on each cell's own rows.
-
     Each (group, period) cell's values are added in their input order with
     Kahan compensation, NaN skipped: the arithmetic of pandas' Cython
-    ``groupby().sum()``, so the result equals :func:`sum_by_period` whenever
-    pandas takes that path.  It does not always: pandas ≥ 3.1 adds with
+    ``groupby().sum()``, whose result this equals whenever pandas takes
+    that path.  It does not always: pandas ≥ 3.1 adds with
     ``numpy.add.reduceat`` (no compensation) when the rows happen to be
     sorted by group, a property of the whole frame, so a cell's sum there
     depends on the other groups' rows.  Here a cell gives the same bits
@@ -105,4 +88,4 @@ def hourly_earnings(earnings: pd.DataFrame, hours: pd.DataFrame, *,
     return m.sort_values(["group", "period_start"], kind="stable").reset_index(drop=True)
 
 
-__all__ = ["sum_by_period", "compensated_sum_by_period", "hourly_earnings", "hours_by_period"]
+__all__ = ["sum_by_period", "hourly_earnings", "hours_by_period"]

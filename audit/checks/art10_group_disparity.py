@@ -58,10 +58,10 @@ worker, nothing per order.
 
 * Floats are reduced per worker-week only, each week's orders in file
   order with Kahan compensation
-  (:func:`metrics.earnings.compensated_sum_by_period`): pandas'
+  (:func:`metrics.earnings.sum_by_period`): pandas'
   ``groupby().sum()`` arithmetic, which pandas 3.1 itself swaps for an
   uncompensated ``numpy.add.reduceat`` when a frame's rows happen to be
-  sorted by group (a partition of one worker), so it is not used here.
+  sorted by group (a partition of one worker), so pandas is not used for it.
 * The finish concatenates the tables, numbers the workers by their sorted
   ids (the in-memory worker order) and sorts by (worker, week) before
   anything is computed across workers; it joins the whole workers table
@@ -86,7 +86,7 @@ from audit.findings import INSUFFICIENT, OK, RISK, count_status, insufficient_fi
 from audit.logs import AuditLogs
 from audit.rules import thresholds as rule_thresholds
 from metrics.disparity import age_band, control_matrix, group_gap
-from metrics.earnings import compensated_sum_by_period, hours_by_period
+from metrics.earnings import sum_by_period, hours_by_period
 from metrics.intervals import WEEK, period_bound, period_index
 
 CHECK = "art10.group_disparity"
@@ -131,7 +131,7 @@ def worker_weeks(logs: AuditLogs, *, min_hours: float) -> tuple[np.ndarray, pd.D
     pay, bonus, pen = (o[c].to_numpy(float) for c in ("pay", "bonus", "penalty"))
     # sums per (worker, week) only, each of its orders in file order with Kahan compensation
     # (pandas' groupby sum, whose arithmetic changes when a piece's rows happen to be sorted)
-    earn = compensated_sum_by_period(og, oacc, {"earnings": pay + bonus - pen, "penalty": pen,
+    earn = sum_by_period(og, oacc, {"earnings": pay + bonus - pen, "penalty": pen,
                                                 "paid": pay + bonus}, "week")
     hours = hours_by_period(tg, ts, te, "week")
     wk = earn.merge(hours, on=["group", "period_start"], how="outer")
